@@ -1,0 +1,53 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, siterecovery.master_target contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Waiting for vSphere tasks, and turning a failed one into one clear message."""
+
+from __future__ import annotations
+
+import time
+
+from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_client import VSphereError
+from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_lookup import read_object
+
+try:
+    from pyVmomi import vmodl
+except ImportError:  # pragma: no cover - connect() reports the missing library
+    pass
+
+
+def fault_text(fault):
+    """The most useful human text a vSphere fault carries, with its type for searching VMware's KB."""
+    text = getattr(fault, "localizedMessage", None) or getattr(fault, "msg", None)
+    messages = [message.message for message in getattr(fault, "faultMessage", None) or [] if getattr(message, "message", None)]
+    text = "; ".join([part for part in [text] + messages if part]) or "no message"
+    return f"{text} ({type(fault).__name__.split('.')[-1]})"
+
+
+def wait_for_task(client, task, action, target, timeout=3600):
+    """Wait for `task`; return its result or raise VSphereError naming the action, the object and the fault.
+
+    `action` is what was being done ("Reconfigure"), `target` the object's name for the message.
+    """
+    deadline = time.monotonic() + timeout
+    delay = 0.05
+    while True:
+        info = read_object(client, task, ["info.state", "info.error", "info.result"], what=f"The task '{action}' on {target}")
+        state = info.get("info.state")
+        if state == "success":
+            return info.get("info.result")
+        if state == "error":
+            raise VSphereError(f"{action} of {target} failed in vCenter: {fault_text(info.get('info.error'))}.")
+        if time.monotonic() > deadline:
+            raise VSphereError(f"{action} of {target} did not finish within {timeout} s; check the task in vCenter ({task._moId}).")
+        time.sleep(delay)
+        delay = min(delay * 2, 1.0)
+
+
+def run_task(client, start, action, target, timeout=3600):
+    """Start a task with `start()` and wait for it; a fault raised by the start itself reads the same."""
+    try:
+        task = start()
+    except vmodl.MethodFault as fault:
+        raise VSphereError(f"{action} of {target} was refused by vCenter: {fault_text(fault)}.") from None
+    return wait_for_task(client, task, action, target, timeout)

@@ -1,0 +1,187 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, siterecovery.master_target contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: vm_snapshots
+short_description: Remove every snapshot of a virtual machine, or list them
+description:
+  - With O(state=absent), removes the whole snapshot tree of a virtual machine and, when vCenter
+    reports that the VM's disks need consolidation, consolidates them.
+  - With O(state=info), lists the snapshots and changes nothing.
+  - Azure Site Recovery reprotect and failback fail when the master target has snapshots. Snapshots
+    on a protected VM are merged by reprotect itself, so report those with O(state=info).
+  - A VM without snapshots and with nothing to consolidate reports RV(ignore:changed=false).
+version_added: 0.1.0
+author:
+  - siterecovery.master_target contributors
+extends_documentation_fragment:
+  - siterecovery.master_target.vsphere
+  - siterecovery.master_target.vsphere.vm
+  - siterecovery.master_target.vsphere.attributes
+options:
+  state:
+    description:
+      - V(absent) removes every snapshot (and consolidates the disks when needed).
+      - V(info) only reports the snapshots.
+    type: str
+    choices: [absent, info]
+    required: true
+  consolidate:
+    description:
+      - Whether to consolidate the VM's disks when vCenter reports C(consolidationNeeded), with O(state=absent).
+    type: bool
+    default: true
+"""
+
+EXAMPLES = r"""
+- name: Remove every snapshot of the master target
+  siterecovery.master_target.vm_snapshots:
+    name: asr-mt-01
+    state: absent
+  delegate_to: localhost
+  register: mt_snapshots
+
+- name: Report the snapshots of a protected VM (reprotect merges them)
+  siterecovery.master_target.vm_snapshots:
+    name: prod-web-01
+    state: info
+  delegate_to: localhost
+  register: protected_snapshots
+
+- name: Show them
+  ansible.builtin.debug:
+    msg: "{{ protected_snapshots.snapshots | map(attribute='path') | list }}"
+"""
+
+RETURN = r"""
+snapshots:
+  description: The snapshots the VM had at the start of the run, parents before children.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: The snapshot's name.
+      type: str
+      sample: before-patch
+    path:
+      description: The names from the root snapshot down to this one, joined by C(/).
+      type: str
+      sample: before-patch/after-patch
+    description:
+      description: The snapshot's description.
+      type: str
+    id:
+      description: The snapshot's id within the VM.
+      type: int
+    moid:
+      description: The snapshot's managed object id.
+      type: str
+    created:
+      description: When the snapshot was taken (ISO 8601).
+      type: str
+    power_state:
+      description: The VM's power state when the snapshot was taken.
+      type: str
+    current:
+      description: Whether the VM runs from this snapshot.
+      type: bool
+removed:
+  description: The paths of the snapshots removed (or that would be, in check mode).
+  returned: always
+  type: list
+  elements: str
+  sample: [before-patch, before-patch/after-patch]
+consolidation_needed:
+  description: Whether vCenter reported at the start that the VM's disks need consolidation.
+  returned: always
+  type: bool
+consolidated:
+  description: Whether the disks were consolidated (or would be, in check mode).
+  returned: always
+  type: bool
+vm:
+  description: The virtual machine worked on (name, moid, path).
+  returned: always
+  type: dict
+"""
+
+from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_lookup import find_vm, read_object
+from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_module import (
+    Changes,
+    run_module,
+    vsphere_module,
+)
+from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_tasks import run_task
+
+
+def flatten_snapshots(tree_list, current=None, parent_path=""):
+    """Pure: a VM's rootSnapshotList as a flat list, parents before children."""
+    flat = []
+    for node in tree_list or []:
+        path = f"{parent_path}/{node.name}" if parent_path else node.name
+        created = getattr(node, "createTime", None)
+        flat.append(
+            dict(
+                name=node.name,
+                path=path,
+                description=node.description or "",
+                id=node.id,
+                moid=node.snapshot._moId if node.snapshot is not None else None,
+                created=created.isoformat() if created is not None else None,
+                power_state=str(node.state) if node.state is not None else None,
+                current=current is not None and node.snapshot is not None and node.snapshot._moId == current._moId,
+            )
+        )
+        flat.extend(flatten_snapshots(node.childSnapshotList, current, path))
+    return flat
+
+
+def removal_plan(snapshots, consolidation_needed, consolidate):
+    """Pure: (remove all snapshots?, consolidate disks?) for state=absent."""
+    return bool(snapshots), bool(consolidate and consolidation_needed)
+
+
+def ensure_snapshots(module, client):
+    vm = find_vm(client, module.params, ["snapshot", "runtime.consolidationNeeded"])
+    info = vm.get("snapshot")
+    snapshots = flatten_snapshots(info.rootSnapshotList if info else [], info.currentSnapshot if info else None)
+    consolidation_needed = bool(vm.get("runtime.consolidationNeeded"))
+    result = dict(snapshots=snapshots, consolidation_needed=consolidation_needed, vm=vm.describe())
+
+    if module.params["state"] == "info":
+        return dict(result, changed=False, removed=[], consolidated=False)
+
+    remove, consolidate = removal_plan(snapshots, consolidation_needed, module.params["consolidate"])
+    changes = Changes()
+    changes.compare("snapshots", [snap["path"] for snap in snapshots], [])
+    changes.compare("consolidation_needed", consolidation_needed, consolidation_needed and not consolidate)
+
+    if not module.check_mode:
+        target = f"VM {vm.path}"
+        if remove:
+            # consolidate=True makes vCenter merge the deltas into the base disks as part of the removal.
+            run_task(client, lambda: vm.obj.RemoveAllSnapshots_Task(consolidate=True), "Removing all snapshots", target)
+            consolidate = module.params["consolidate"] and bool(read_object(client, vm.obj, ["runtime.consolidationNeeded"]).get("runtime.consolidationNeeded"))
+        if consolidate:
+            run_task(client, vm.obj.ConsolidateVMDisks_Task, "Consolidating the disks", target)
+
+    return dict(result, **changes.result(module), removed=[snap["path"] for snap in snapshots], consolidated=consolidate)
+
+
+def main():
+    module = vsphere_module(
+        dict(
+            state=dict(type="str", choices=["absent", "info"], required=True),
+            consolidate=dict(type="bool", default=True),
+        )
+    )
+    run_module(module, ensure_snapshots)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+import pytest
+from pyVmomi import vim
+
+from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_client import VSphereError
+from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_lookup import (
+    ManagedObject,
+    inventory_paths,
+    select_by_name,
+)
+
+
+def inventory():
+    items = [
+        ManagedObject(vim.Folder("group-d1"), dict(name="Datacenters")),
+        ManagedObject(vim.Datacenter("datacenter-2"), dict(name="DC0", parent=vim.Folder("group-d1"))),
+        ManagedObject(vim.Folder("group-v3"), dict(name="vm", parent=vim.Datacenter("datacenter-2"))),
+        ManagedObject(vim.Folder("group-10"), dict(name="teamA", parent=vim.Folder("group-v3"))),
+        ManagedObject(vim.Folder("group-11"), dict(name="teamB", parent=vim.Folder("group-v3"))),
+        ManagedObject(vim.VirtualMachine("vm-1"), dict(name="dup-vm", parent=vim.Folder("group-10"))),
+        ManagedObject(vim.VirtualMachine("vm-2"), dict(name="dup-vm", parent=vim.Folder("group-11"))),
+        ManagedObject(vim.VirtualMachine("vm-3"), dict(name="asr-mt-01", parent=vim.Folder("group-v3"))),
+    ]
+    inventory_paths(items)
+    return [item for item in items if isinstance(item.obj, vim.VirtualMachine)]
+
+
+def test_inventory_paths_start_at_the_datacenter():
+    assert sorted(vm.path for vm in inventory()) == ["/DC0/vm/asr-mt-01", "/DC0/vm/teamA/dup-vm", "/DC0/vm/teamB/dup-vm"]
+
+
+def test_select_unique_name():
+    assert select_by_name(inventory(), "asr-mt-01").moid == "vm-3"
+
+
+@pytest.mark.parametrize("folder", ["teamB", "vm/teamB", "/DC0/vm/teamB", "DC0/vm/teamB/"])
+def test_folder_disambiguates(folder):
+    assert select_by_name(inventory(), "dup-vm", folder=folder).moid == "vm-2"
+
+
+def test_duplicate_name_lists_every_path():
+    with pytest.raises(VSphereError) as error:
+        select_by_name(inventory(), "dup-vm")
+    assert "2 virtual machines are named 'dup-vm'" in error.value.msg
+    assert "/DC0/vm/teamA/dup-vm, /DC0/vm/teamB/dup-vm" in error.value.msg
+    assert "folder" in error.value.msg
+
+
+def test_unknown_name_and_wrong_datacenter():
+    with pytest.raises(VSphereError, match="No virtual machine named 'nope'"):
+        select_by_name(inventory(), "nope")
+    with pytest.raises(VSphereError, match="in datacenter 'DC9'"):
+        select_by_name(inventory(), "asr-mt-01", datacenter="DC9")
+    assert select_by_name(inventory(), "asr-mt-01", datacenter="DC0").moid == "vm-3"

@@ -1,0 +1,91 @@
+// Command vcsim-harness serves a vCenter simulator (govmomi vcsim 0.24) with the
+// scene the siterecovery.master_target tests expect. See README.md.
+package main
+
+import (
+	"crypto/tls"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"log"
+	"net"
+	"net/url"
+	"os"
+	"os/signal"
+	"strconv"
+	"syscall"
+
+	"github.com/vmware/govmomi/simulator"
+)
+
+func main() {
+	listen := flag.String("listen", "127.0.0.1:0", "address to listen on (loopback only)")
+	username := flag.String("username", "administrator@vsphere.local", "the only user name accepted by Login")
+	password := flag.String("password", "VMware1!", "the only password accepted by Login")
+	certFile := flag.String("cert", "", "PEM certificate (default: generate a self-signed one)")
+	keyFile := flag.String("key", "", "PEM private key for -cert")
+	certOut := flag.String("cert-out", "", "write the generated certificate (PEM) here, so clients can trust it")
+	scene := flag.String("scene", "default", "inventory: default or empty (plain VPX model)")
+	extraVMs := flag.Int("extra-vms", 0, "number of extra plain VMs filler-0001.. in folder 'filler'")
+	masterTargets := flag.Int("master-targets", 2, "number of master targets asr-mt-01.. (>= 2 in the default scene)")
+	flag.Parse()
+	log.SetPrefix("vcsim-harness: ")
+
+	host, _, err := net.SplitHostPort(*listen)
+	if err != nil || !net.ParseIP(host).IsLoopback() {
+		log.Fatalf("-listen must be a loopback address, got %q", *listen)
+	}
+
+	cert, certPath, err := loadOrCreateCert(*certFile, *keyFile, *certOut)
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	model := simulator.VPX()
+	if *scene == "default" {
+		model.Machine = 0 // our own VMs replace the model's DC0_*_VM* ones
+	} else if *scene != "empty" {
+		log.Fatalf("unknown -scene %q (want default or empty)", *scene)
+	}
+	if err := model.Create(); err != nil {
+		log.Fatal(err)
+	}
+	installExtensions()
+	installVMFacts()
+	var sceneDir string
+	if *scene == "default" {
+		if sceneDir, err = buildDefaultScene(model, *masterTargets, *extraVMs); err != nil {
+			model.Remove()
+			log.Fatal(err)
+		}
+	}
+
+	// A user in Listen makes SessionManager.validLogin compare name and password
+	// exactly (with no user it accepts any non-empty pair).
+	model.Service.Listen = &url.URL{Host: *listen, User: url.UserPassword(*username, *password)}
+	model.Service.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
+	server := model.Service.NewServer()
+	// NewServer has just started serving, but nobody knows the port until we print
+	// it below, so no request can be in flight while the handler is swapped.
+	server.Config.Handler = withFetchFix(model.Service, server.Config.Handler)
+
+	addr := server.Listener.Addr().(*net.TCPAddr)
+	line, _ := json.Marshal(map[string]interface{}{
+		"host":     "127.0.0.1",
+		"port":     addr.Port,
+		"url":      "https://" + net.JoinHostPort("127.0.0.1", strconv.Itoa(addr.Port)) + "/sdk",
+		"username": *username,
+		"password": *password,
+		"cert":     certPath,
+	})
+	fmt.Println(string(line))
+
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
+	<-sig
+	server.Close()
+	model.Remove()
+	if sceneDir != "" {
+		_ = os.RemoveAll(sceneDir)
+	}
+}
