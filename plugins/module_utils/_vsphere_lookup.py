@@ -125,17 +125,19 @@ def read_inventory(client, obj_types, paths_by_type, container=None):
 
 
 def inventory_paths(objects):
-    """Set `.path` ("/DC0/vm/folder/name") on each object from the name/parent of every object read."""
+    """Set `.path` ("/DC0/vm/folder/name") on each object from the name/parent of every object read.
+
+    The root folder ("Datacenters", the only entity without a parent) is not part of the path users
+    write; a ContainerView over the root folder does not even list it, so it may be absent.
+    """
     by_moid = {item.moid: item for item in objects}
     for item in objects:
         parts = []
         current = item
-        while current is not None:
+        while current is not None and current.get("parent") is not None:
             parts.append(current.name)
-            parent = current.get("parent")
-            current = by_moid.get(parent._moId) if parent is not None else None
-        # The root folder ("Datacenters") is not part of the path users write.
-        item.path = "/" + "/".join(reversed(parts[:-1] if len(parts) > 1 else parts))
+            current = by_moid.get(current.get("parent")._moId)
+        item.path = "/" + "/".join(reversed(parts))
     return objects
 
 

@@ -19,7 +19,7 @@ description:
     RV(power_cycle_required=true).
 version_added: 0.1.0
 author:
-  - siterecovery.master_target contributors
+  - siterecovery.master_target contributors (@siterecovery)
 extends_documentation_fragment:
   - siterecovery.master_target.vsphere
   - siterecovery.master_target.vsphere.vm

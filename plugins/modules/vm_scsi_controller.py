@@ -21,7 +21,7 @@ description:
     the LSI Logic drivers (mptspi, mptsas); on Windows, check the LSI driver is installed first.
 version_added: 0.1.0
 author:
-  - siterecovery.master_target contributors
+  - siterecovery.master_target contributors (@siterecovery)
 extends_documentation_fragment:
   - siterecovery.master_target.vsphere
   - siterecovery.master_target.vsphere.vm

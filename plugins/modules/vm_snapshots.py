@@ -7,17 +7,17 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: vm_snapshots
-short_description: Remove every snapshot of a virtual machine, or list them
+short_description: Remove every snapshot of a virtual machine
 description:
   - With O(state=absent), removes the whole snapshot tree of a virtual machine and, when vCenter
     reports that the VM's disks need consolidation, consolidates them.
-  - With O(state=info), lists the snapshots and changes nothing.
   - Azure Site Recovery reprotect and failback fail when the master target has snapshots. Snapshots
-    on a protected VM are merged by reprotect itself, so report those with O(state=info).
+    on a protected VM are merged by reprotect itself, so report those with
+    M(siterecovery.master_target.vm_snapshots_info) instead.
   - A VM without snapshots and with nothing to consolidate reports RV(ignore:changed=false).
 version_added: 0.1.0
 author:
-  - siterecovery.master_target contributors
+  - siterecovery.master_target contributors (@siterecovery)
 extends_documentation_fragment:
   - siterecovery.master_target.vsphere
   - siterecovery.master_target.vsphere.vm
@@ -26,7 +26,7 @@ options:
   state:
     description:
       - V(absent) removes every snapshot (and consolidates the disks when needed).
-      - V(info) only reports the snapshots.
+      - Required, so that removing snapshots is always written out in the task.
     type: str
     choices: [absent, info]
     required: true
@@ -45,16 +45,9 @@ EXAMPLES = r"""
   delegate_to: localhost
   register: mt_snapshots
 
-- name: Report the snapshots of a protected VM (reprotect merges them)
-  siterecovery.master_target.vm_snapshots:
-    name: prod-web-01
-    state: info
-  delegate_to: localhost
-  register: protected_snapshots
-
-- name: Show them
+- name: Show what was removed
   ansible.builtin.debug:
-    msg: "{{ protected_snapshots.snapshots | map(attribute='path') | list }}"
+    msg: "{{ mt_snapshots.removed }}"
 """
 
 RETURN = r"""
@@ -116,29 +109,8 @@ from ansible_collections.siterecovery.master_target.plugins.module_utils._vspher
     run_module,
     vsphere_module,
 )
+from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_snapshots import SNAPSHOT_PATHS, vm_snapshots
 from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_tasks import run_task
-
-
-def flatten_snapshots(tree_list, current=None, parent_path=""):
-    """Pure: a VM's rootSnapshotList as a flat list, parents before children."""
-    flat = []
-    for node in tree_list or []:
-        path = f"{parent_path}/{node.name}" if parent_path else node.name
-        created = getattr(node, "createTime", None)
-        flat.append(
-            dict(
-                name=node.name,
-                path=path,
-                description=node.description or "",
-                id=node.id,
-                moid=node.snapshot._moId if node.snapshot is not None else None,
-                created=created.isoformat() if created is not None else None,
-                power_state=str(node.state) if node.state is not None else None,
-                current=current is not None and node.snapshot is not None and node.snapshot._moId == current._moId,
-            )
-        )
-        flat.extend(flatten_snapshots(node.childSnapshotList, current, path))
-    return flat
 
 
 def removal_plan(snapshots, consolidation_needed, consolidate):
@@ -147,14 +119,10 @@ def removal_plan(snapshots, consolidation_needed, consolidate):
 
 
 def ensure_snapshots(module, client):
-    vm = find_vm(client, module.params, ["snapshot", "runtime.consolidationNeeded"])
-    info = vm.get("snapshot")
-    snapshots = flatten_snapshots(info.rootSnapshotList if info else [], info.currentSnapshot if info else None)
+    vm = find_vm(client, module.params, SNAPSHOT_PATHS)
+    snapshots = vm_snapshots(vm)
     consolidation_needed = bool(vm.get("runtime.consolidationNeeded"))
     result = dict(snapshots=snapshots, consolidation_needed=consolidation_needed, vm=vm.describe())
-
-    if module.params["state"] == "info":
-        return dict(result, changed=False, removed=[], consolidated=False)
 
     remove, consolidate = removal_plan(snapshots, consolidation_needed, module.params["consolidate"])
     changes = Changes()
@@ -176,7 +144,7 @@ def ensure_snapshots(module, client):
 def main():
     module = vsphere_module(
         dict(
-            state=dict(type="str", choices=["absent", "info"], required=True),
+            state=dict(type="str", choices=["absent"], required=True),
             consolidate=dict(type="bool", default=True),
         )
     )

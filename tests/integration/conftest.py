@@ -23,4 +23,3 @@ def vcsim():
 def si(vcsim):
     """A pyvmomi session to check the simulator's state independently of the modules."""
     return vcsim.connect()
-

@@ -45,7 +45,7 @@ def test_convert_check_mode_then_convert_then_idempotent(vcsim, si):
     env = vcsim.env()
     wait(find_vm_object(si, "asr-mt-01").PowerOffVM_Task())
     before = controllers(si, "asr-mt-01")
-    assert [kind for kind, _ in before.values()] == ["ParaVirtualSCSIController"]
+    assert [kind for kind, _units in before.values()] == ["ParaVirtualSCSIController"]
 
     check = run_module(MODULE, dict(name="asr-mt-01", convert=True, type="lsilogicsas"), env=env, check=True, diff=True)
     assert check["changed"] and check["converted"] == [{"bus": 0, "from": "paravirtual", "to": "lsilogicsas"}], check.debug

@@ -32,7 +32,7 @@ DEFAULT_PASSWORD = "VMware1!"
 
 def build(timeout=300):
     """Build the harness binary if needed (tests/vcsim/build.sh); return its path."""
-    out = subprocess.run(["sh", BUILD_SH], check=True, stdout=subprocess.PIPE, timeout=timeout)
+    out = subprocess.run(["bash", BUILD_SH], check=True, stdout=subprocess.PIPE, timeout=timeout)
     return out.stdout.decode().strip().splitlines()[-1]
 
 
@@ -87,7 +87,7 @@ class Vcsim:
             left = self.start_timeout - (time.monotonic() - started)
             if left <= 0:
                 raise TimeoutError("vcsim did not report ready in %ss" % self.start_timeout)
-            ready, _, _ = select.select([fd], [], [], left)
+            ready = select.select([fd], [], [], left)[0]
             if not ready:
                 continue
             chunk = os.read(fd, 4096)
@@ -195,7 +195,7 @@ def read_props_list(si, obj_type, paths, container=None):
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
     ap.add_argument("--scene", default="default", choices=["default", "empty"])
     ap.add_argument("--extra-vms", type=int, default=0)
     ap.add_argument("--master-targets", type=int, default=2)
@@ -204,7 +204,8 @@ def main(argv=None):
     args = ap.parse_args(argv)
     sim = Vcsim(scene=args.scene, extra_vms=args.extra_vms, master_targets=args.master_targets,
                 username=args.username, password=args.password)
-    def on_term(*_):
+
+    def on_term(*_args):
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, on_term)

@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/usr/bin/env bash
 # Build the vcsim harness (govmomi 0.24 from Debian's golang-github-vmware-govmomi-dev,
 # GOPATH mode) into ${VCSIM_BIN}; rebuild only when a source is newer. Prints the path.
 set -eu
@@ -18,7 +18,7 @@ if [ "$stale" = 1 ]; then
     [ -d "$gopath/src/github.com/vmware/govmomi/simulator" ] || { echo "build.sh: govmomi not found under $gopath" >&2; exit 1; }
     mkdir -p "$(dirname "$bin")"
     # build to a temp name and rename, so a concurrent reader never sees half a binary
-    (cd "$here" && GO111MODULE=off GOPATH="$gopath" GOFLAGS= go build -o "$bin.tmp.$$" .)
+    (cd "$here" && GO111MODULE=off GOPATH="$gopath" GOFLAGS="" go build -o "$bin.tmp.$$" .)
     mv -f "$bin.tmp.$$" "$bin"
 fi
 echo "$bin"

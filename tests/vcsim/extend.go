@@ -5,6 +5,8 @@ package main
 // MoRef, so clients see the same managed object with a fixed method.
 
 import (
+	"strings"
+
 	"github.com/vmware/govmomi/simulator"
 	"github.com/vmware/govmomi/vim25/methods"
 	"github.com/vmware/govmomi/vim25/mo"
@@ -18,6 +20,45 @@ func installExtensions() {
 	simulator.Map.Put(&viewManager{vm})
 	srm := simulator.Map.Get(*content.StorageResourceManager).(*simulator.StorageResourceManager)
 	simulator.Map.Put(&storageResourceManager{srm})
+	index := simulator.Map.Get(content.SearchIndex.Reference()).(*simulator.SearchIndex)
+	simulator.Map.Put(&searchIndex{index})
+}
+
+// searchIndex: vcsim 0.24 has FindByUuid but not FindAllByUuid, which clients use to
+// see every VM that shares a BIOS uuid (template clones do) instead of one at random.
+type searchIndex struct {
+	*simulator.SearchIndex
+}
+
+func (s *searchIndex) FindAllByUuid(req *types.FindAllByUuid) soap.HasFault {
+	body := &methods.FindAllByUuidBody{Res: new(types.FindAllByUuidResponse)}
+	instance := req.InstanceUuid != nil && *req.InstanceUuid
+	kind := "HostSystem"
+	if req.VmSearch {
+		kind = "VirtualMachine"
+	}
+	for _, e := range simulator.Map.All(kind) {
+		if req.Datacenter != nil && !under(e, *req.Datacenter) {
+			continue
+		}
+		var uuid string
+		switch obj := e.(type) {
+		case *simulator.VirtualMachine:
+			if obj.Config == nil {
+				continue
+			}
+			uuid = obj.Config.Uuid
+			if instance {
+				uuid = obj.Config.InstanceUuid
+			}
+		case *simulator.HostSystem:
+			uuid = obj.Summary.Hardware.Uuid
+		}
+		if uuid != "" && strings.EqualFold(uuid, req.Uuid) {
+			body.Res.Returnval = append(body.Res.Returnval, e.Reference())
+		}
+	}
+	return body
 }
 
 func vimServiceInstance() types.ManagedObjectReference {
@@ -179,6 +220,11 @@ func configurePod(pod *simulator.StoragePod, spec *types.StorageDrsConfigSpec) t
 //   - a controller's `device` list (keys of the devices attached to it): vcsim
 //     only fills it when it picks the unit itself, so it is empty after a
 //     reconfiguration (e.g. disks re-pointed to a new SCSI controller).
+//   - extraConfig keys are unique: vcsim appends every option a ReconfigVM_Task
+//     sends, so setting disk.EnableUUID twice leaves two entries; vCenter replaces
+//     the value of an existing key and removes a key sent with an empty value.
+//     Fixed when the reconfigure task completes. VirtualMachine objects cannot be
+//     wrapped instead: vcsim's snapshot code type-asserts *simulator.VirtualMachine.
 type vmFacts struct{}
 
 func installVMFacts() { simulator.Map.AddHandler(vmFacts{}) }
@@ -196,6 +242,10 @@ func (vmFacts) PutObject(obj mo.Reference) {
 }
 
 func (vmFacts) UpdateObject(obj mo.Reference, changes []types.PropertyChange) {
+	if task, ok := obj.(*mo.Task); ok {
+		dedupeExtraConfigAfter(task, changes)
+		return
+	}
 	vm, ok := obj.(*mo.VirtualMachine)
 	if !ok || vm.Config == nil {
 		return
@@ -221,4 +271,43 @@ func indexControllerDevices(devices []types.BaseVirtualDevice) {
 			vc.Device = attached[vc.Key]
 		}
 	}
+}
+
+// dedupeExtraConfigAfter runs on the task's final update, inside the reconfigure
+// call, which the simulator serves holding the VM's lock: the VM may be changed here.
+func dedupeExtraConfigAfter(task *mo.Task, changes []types.PropertyChange) {
+	done := false
+	for _, c := range changes {
+		done = done || (c.Name == "info.state" && c.Val == types.TaskInfoStateSuccess)
+	}
+	if !done || task.Info.DescriptionId != "VirtualMachine.reconfigVm" || task.Info.Entity == nil {
+		return
+	}
+	vm, ok := simulator.Map.Get(*task.Info.Entity).(*simulator.VirtualMachine)
+	if !ok || vm.Config == nil {
+		return
+	}
+	vm.Config.ExtraConfig = uniqueOptions(vm.Config.ExtraConfig)
+}
+
+// uniqueOptions keeps the last value of each key, in first-seen order, and drops
+// keys whose last value is empty.
+func uniqueOptions(options []types.BaseOptionValue) []types.BaseOptionValue {
+	last := map[string]types.BaseOptionValue{}
+	var order []string
+	for _, o := range options {
+		key := o.GetOptionValue().Key
+		if _, seen := last[key]; !seen {
+			order = append(order, key)
+		}
+		last[key] = o
+	}
+	var out []types.BaseOptionValue
+	for _, key := range order {
+		if v := last[key].GetOptionValue().Value; v == nil || v == "" {
+			continue
+		}
+		out = append(out, last[key])
+	}
+	return out
 }

@@ -12,7 +12,13 @@ from ansible_collections.siterecovery.master_target.plugins.module_utils._vspher
 
 
 def inventory():
-    items = [
+    items = inventory_with_root()
+    inventory_paths(items)
+    return [item for item in items if isinstance(item.obj, vim.VirtualMachine)]
+
+
+def inventory_with_root():
+    return [
         ManagedObject(vim.Folder("group-d1"), dict(name="Datacenters")),
         ManagedObject(vim.Datacenter("datacenter-2"), dict(name="DC0", parent=vim.Folder("group-d1"))),
         ManagedObject(vim.Folder("group-v3"), dict(name="vm", parent=vim.Datacenter("datacenter-2"))),
@@ -22,12 +28,18 @@ def inventory():
         ManagedObject(vim.VirtualMachine("vm-2"), dict(name="dup-vm", parent=vim.Folder("group-11"))),
         ManagedObject(vim.VirtualMachine("vm-3"), dict(name="asr-mt-01", parent=vim.Folder("group-v3"))),
     ]
-    inventory_paths(items)
-    return [item for item in items if isinstance(item.obj, vim.VirtualMachine)]
 
 
 def test_inventory_paths_start_at_the_datacenter():
     assert sorted(vm.path for vm in inventory()) == ["/DC0/vm/asr-mt-01", "/DC0/vm/teamA/dup-vm", "/DC0/vm/teamB/dup-vm"]
+
+
+def test_inventory_paths_without_the_root_folder():
+    """A ContainerView over the root folder lists everything below it, not the folder itself."""
+    items = [item for item in inventory_with_root() if item.name != "Datacenters"]
+    inventory_paths(items)
+    assert sorted(item.path for item in items if isinstance(item.obj, vim.VirtualMachine)) == [
+        "/DC0/vm/asr-mt-01", "/DC0/vm/teamA/dup-vm", "/DC0/vm/teamB/dup-vm"]
 
 
 def test_select_unique_name():
