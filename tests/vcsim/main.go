@@ -51,7 +51,10 @@ func main() {
 		log.Fatal(err)
 	}
 	installExtensions()
+	installDiskFacts()      // ReconfigVM_Task: new disks' uuid and label, free space on disk edit (disks.go)
+	installStorageSystems() // HostStorageSystem.MountVmfsVolume/UnmountVmfsVolume (storage.go)
 	installVMFacts()
+	installAnyTypeMoRefAlias() // anyType MoRefs from pyVmomi, e.g. removeKey of VM overrides (drs.go)
 	var sceneDir string
 	if *scene == "default" {
 		if sceneDir, err = buildDefaultScene(model, *masterTargets, *extraVMs); err != nil {
@@ -59,6 +62,7 @@ func main() {
 			log.Fatal(err)
 		}
 	}
+	installTools() // VMware Tools state of the VMs present now + harness.tools control (tools.go)
 
 	// A user in Listen makes SessionManager.validLogin compare name and password
 	// exactly (with no user it accepts any non-empty pair).
@@ -68,6 +72,8 @@ func main() {
 	// NewServer has just started serving, but nobody knows the port until we print
 	// it below, so no request can be in flight while the handler is swapped.
 	server.Config.Handler = withFetchFix(model.Service, server.Config.Handler)
+	server.Config.Handler = withToolsInstaller(server.Config.Handler) // Mount/UnmountToolsInstaller (tools.go)
+	server.Config.Handler = withGuestShutdown(server.Config.Handler)  // ShutdownGuest faults and timing as in vCenter (guestshutdown.go)
 
 	addr := server.Listener.Addr().(*net.TCPAddr)
 	line, _ := json.Marshal(map[string]interface{}{

@@ -1,0 +1,234 @@
+"""The state the linux role left on the test master target, read over SSH (testinfra), and the cases
+it must refuse, run through ansible-playbook against the same inventory.
+
+Run by molecule (verifier testinfra) after converge and idempotence: bash scripts/molecule test -s linux.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pytest
+
+RETENTION_PATH = "/mnt/retention"
+LABEL = "asr-retention"
+SCENARIO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def guest(host):
+    """The inventory variables create.yml wrote for the guest (its disks, addresses, checksums)."""
+    return host.ansible.get_variables()
+
+
+def partition_of(device):
+    # Loop devices name their partitions <device>p<n> (like nvme), sd disks <device><n>.
+    return f"{device}p1" if device[-1].isdigit() else f"{device}1"
+
+
+def blkid(host, device):
+    result = host.run(f"blkid -p -o export {device}")
+    return dict(line.split("=", 1) for line in result.stdout.splitlines() if "=" in line)
+
+
+def run_role(guest, **role_vars):
+    """Run the role through role.yml with these variables; return (rc, failure messages, output, stats).
+
+    The messages are those of the failed tasks in order: the last is the failure that stopped the run.
+    """
+    inventory = Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"]) / "inventory"
+    env = dict(os.environ, ANSIBLE_STDOUT_CALLBACK="ansible.posix.json", ANSIBLE_NOCOLOR="1")
+    with tempfile.NamedTemporaryFile("w", suffix=".json") as extra:
+        json.dump(role_vars, extra)
+        extra.flush()
+        proc = subprocess.run(
+            ["ansible-playbook", "-i", str(inventory), "-e", f"@{extra.name}", str(SCENARIO / "role.yml")],
+            env=env, capture_output=True, text=True, timeout=300, check=False,
+        )
+    try:
+        report = json.loads(proc.stdout)
+    except ValueError:
+        return proc.returncode, [], proc.stdout + proc.stderr, {}
+    messages = [
+        result.get("msg", "")
+        for play in report.get("plays", [])
+        for task in play.get("tasks", [])
+        for result in task.get("hosts", {}).values()
+        if result.get("failed")
+    ]
+    stats = report.get("stats", {}).get("asr-mt-linux", {})
+    return proc.returncode, messages, proc.stdout[-4000:] + proc.stderr, stats
+
+
+# --- The host --------------------------------------------------------------------------------------
+
+def test_the_host_is_a_real_debian_reached_over_ssh(host, guest):
+    assert host.system_info.distribution == "debian"
+    assert host.check_output("hostname") == "asr-mt-linux"
+    # Reached at its own veth address, inside its network namespace.
+    assert guest["ansible_host"] in host.check_output("ip -4 -o addr show")
+    assert host.check_output("echo $SSH_CONNECTION").split()[2] == guest["ansible_host"]
+
+
+# --- open-vm-tools and the packages ----------------------------------------------------------------
+
+@pytest.mark.parametrize("package", ["open-vm-tools", "multipath-tools", "lsscsi", "python3-pyasn1", "lvm2", "kpartx", "parted", "e2fsprogs"])
+def test_package_installed(host, package):
+    assert host.package(package).is_installed
+
+
+def test_open_vm_tools_not_started_without_systemd(host):
+    # The test host has no systemd as PID 1: the role must not have started vmtoolsd.
+    assert not host.file("/run/systemd/system").exists
+    assert host.run("pgrep -x vmtoolsd").rc == 1
+
+
+# --- OS settings -----------------------------------------------------------------------------------
+
+def test_automatic_updates_are_off(host):
+    dump = host.check_output("apt-config dump APT::Periodic")
+    for key in ("Enable", "Update-Package-Lists", "Download-Upgradeable-Packages", "Unattended-Upgrade"):
+        assert f'APT::Periodic::{key} "0";' in dump
+
+
+def test_hold_is_set(host):
+    # converge.yml holds multipath-tools in place of a kernel package (the test host runs the machine's kernel).
+    assert "multipath-tools" in host.check_output("apt-mark showhold").split()
+
+
+def test_host_name_resolves_to_the_nic_address(host, guest):
+    assert host.check_output("getent ahostsv4 asr-mt-linux").splitlines()[0].split()[0] == guest["ansible_host"]
+    assert "127.0.1.1" not in host.file("/etc/hosts").content_string
+
+
+# --- The retention volume --------------------------------------------------------------------------
+
+def test_retention_disk_has_one_gpt_partition_with_ext4(host, guest):
+    device = guest["srmt_retention_device"]
+    children = host.check_output(f"lsblk --noheadings --list --output NAME,TYPE {device}").splitlines()
+    assert [line.split()[1] for line in children] == ["loop", "part"]
+    disk = blkid(host, device)
+    assert disk.get("PTTYPE") == "gpt"
+    part = blkid(host, partition_of(device))
+    assert part["TYPE"] == "ext4"
+    assert part["LABEL"] == LABEL
+    assert part["PART_ENTRY_NAME"] == LABEL
+
+
+def test_found_by_the_vmware_uuid(host, guest):
+    digits = guest["srmt_retention_disk_uuid"].replace("-", "").lower()
+    link = host.file(f"/dev/disk/by-id/wwn-0x{digits}")
+    assert link.is_symlink
+    assert host.check_output(f"readlink -f {link.path}") == guest["srmt_retention_device"]
+
+
+def test_retention_is_mounted_read_write(host, guest):
+    mount = host.mount_point(RETENTION_PATH)
+    assert mount.exists
+    assert mount.filesystem == "ext4"
+    assert mount.device == partition_of(guest["srmt_retention_device"])
+    assert "rw" in mount.options
+
+
+def test_fstab_entry_by_uuid(host, guest):
+    uuid = blkid(host, partition_of(guest["srmt_retention_device"]))["UUID"]
+    entries = [line.split() for line in host.file("/etc/fstab").content_string.splitlines() if line.strip() and not line.startswith("#")]
+    assert [f"UUID={uuid}", RETENTION_PATH, "ext4", "defaults", "0", "2"] in entries
+    assert sum(1 for entry in entries if entry[1] == RETENTION_PATH) == 1
+
+
+def test_mount_survives_umount_and_mount_all(host):
+    host.check_output(f"echo kept > {RETENTION_PATH}/remount-test")
+    host.check_output(f"umount {RETENTION_PATH}")
+    assert not host.mount_point(RETENTION_PATH).exists
+    host.check_output("mount -a")
+    assert host.mount_point(RETENTION_PATH).exists
+    assert host.file(f"{RETENTION_PATH}/remount-test").content_string == "kept\n"
+    host.check_output(f"rm {RETENTION_PATH}/remount-test")
+
+
+# --- What the role must refuse, and must leave untouched -------------------------------------------
+
+def test_disk_with_data_is_refused(guest):
+    device = guest["srmt_data_device"]
+    rc, messages, output, _ = run_role(guest, linux_retention_device=device)
+    assert rc != 0, output
+    assert len(messages) == 1, output
+    message = messages[-1]
+    assert f"The retention disk {device}" in message
+    assert "holds data" in message and "ext4" in message and "'asr-data'" in message
+    assert "never formats a disk with data" in message
+
+
+def test_disk_with_data_is_untouched(host, guest):
+    device = guest["srmt_data_device"]
+    # Byte for byte what create.yml wrote.
+    assert host.check_output(f"sha256sum {device}").split()[0] == guest["srmt_data_sha256"]
+    assert host.check_output(f"lsblk --noheadings --list --output TYPE {device}").split() == ["loop"]
+    assert blkid(host, device)["LABEL"] == "asr-data"
+    assert host.check_output(f"debugfs -R 'cat /keep-me.txt' {device}") == "Data that the linux role must never format."
+
+
+def test_fat_is_refused_at_argument_validation(guest):
+    rc, messages, output, _ = run_role(guest, linux_retention_device=guest["srmt_retention_device"], linux_retention_fstype="vfat")
+    assert rc != 0, output
+    assert any("linux_retention_fstype" in m and "ext4, xfs" in m and "vfat" in m for m in messages), output
+
+
+def test_unknown_uuid_is_refused(guest):
+    rc, messages, output, _ = run_role(guest, linux_retention_disk_uuid="6000C290-0000-0000-0000-000000000001")
+    assert rc != 0, output
+    assert any("wwn-0x6000c290000000000000000000000001" in m and "disk.EnableUUID=TRUE" in m for m in messages), output
+
+
+def test_unreachable_process_server_is_reported(guest):
+    # The configuration server: the guest's own sshd (reachable). The process server: a closed port
+    # on the host's end of the veth pair (the only other address the guest can reach).
+    rc, messages, output, _ = run_role(
+        guest,
+        linux_retention_disk_uuid=guest["srmt_retention_disk_uuid"],
+        linux_configuration_server_address=guest["ansible_host"],
+        linux_configuration_server_port=22,
+        linux_process_server_address=guest["srmt_host_address"],
+        linux_process_server_port=9,
+        linux_connectivity_timeout=3,
+    )
+    assert rc != 0, output
+    message = messages[-1]
+    assert f"process server {guest['srmt_host_address']} on port 9" in message
+    assert "configuration server" not in message.split("Azure Site Recovery failback")[0]
+    assert "TCP 443" in message and "9443" in message and "VPN or ExpressRoute" in message
+
+
+# --- xfs ---------------------------------------------------------------------------------------------
+
+XFS = dict(
+    linux_retention_fstype="xfs", linux_retention_label="asr-retain", linux_retention_path="/mnt/retention-xfs",
+    # Only the retention volume this time (every other part switched off; it is tested above).
+    linux_open_vm_tools_manage=False, linux_asr_packages_manage=False, linux_auto_updates="unmanaged",
+    linux_kernel_hold=False, linux_etc_hosts_manage=False, linux_sizing_check=False,
+)
+
+
+def test_xfs_label_longer_than_12_is_refused(guest):
+    rc, messages, output, _ = run_role(guest, linux_retention_device=guest["srmt_xfs_device"], **dict(XFS, linux_retention_label=LABEL))
+    assert rc != 0, output
+    assert "xfs labels hold at most 12" in messages[-1], output
+
+
+def test_xfs_retention_volume_and_second_run_changes_nothing(host, guest):
+    device = guest["srmt_xfs_device"]
+    rc, messages, output, stats = run_role(guest, linux_retention_device=device, **XFS)
+    assert rc == 0, output
+    part = blkid(host, partition_of(device))
+    assert (part["TYPE"], part["LABEL"], part["PART_ENTRY_NAME"]) == ("xfs", "asr-retain", "asr-retain")
+    mount = host.mount_point("/mnt/retention-xfs")
+    assert mount.exists and mount.filesystem == "xfs" and "rw" in mount.options
+    assert f"UUID={part['UUID']} /mnt/retention-xfs xfs defaults 0 0" in host.file("/etc/fstab").content_string
+    rc, messages, output, stats = run_role(guest, linux_retention_device=device, **XFS)
+    assert rc == 0, output
+    assert stats["changed"] == 0, output

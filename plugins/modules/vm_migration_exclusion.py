@@ -1,0 +1,481 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, siterecovery.master_target contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: vm_migration_exclusion
+short_description: Exclude a virtual machine from Storage DRS and DRS migrations with VM overrides
+description:
+  - Excludes a virtual machine from automatic migration with per-VM overrides, the way the vSphere
+    Client's B(VM Overrides) pages do.
+  - Azure Site Recovery attaches the disks of the protected VMs to the master target during reprotect;
+    if the master target is then moved by Storage vMotion, those disks move with it and failback
+    breaks. Microsoft's guidance is to exclude the master target from Storage DRS and from migrations.
+  - B(Storage DRS.) In every datastore cluster (StoragePod) that holds any of the VM's files (the VM's
+    datastores whose parent is a datastore cluster), sets a Storage DRS VM override. With the default
+    O(storage_drs_behavior=disabled) the override has C(enabled=false), which is what the vSphere
+    Client's automation level B(Disabled) stores; the vSphere API says the VM is then "effectively
+    excluded from storage DRS", so Storage DRS neither moves its files nor recommends moving them.
+  - B(DRS.) In the DRS cluster of the VM's host, sets a DRS VM override. With the default
+    O(drs_behavior=disabled) the override has C(enabled=false) (the vSphere Client's B(Disabled));
+    DRS neither migrates the VM nor recommends migrating it, so nobody can apply such a recommendation
+    by mistake. Moving the VM off a host (for example for maintenance mode) is left to an administrator.
+  - A VM with no files in a datastore cluster, or on a host outside a cluster, needs no override of
+    that kind; the module says so in RV(msg) and changes nothing for it.
+  - An existing override of the VM is edited in place (never a second entry); only the fields that make
+    the exclusion are changed, so settings such as B(Keep VMDKs together) are kept.
+  - With O(state=absent), removes the VM's override in each datastore cluster and in the cluster,
+    whatever its settings (there is at most one per VM), which gives the VM back the cluster's default
+    automation, for example after failback.
+  - An override is stored even when Storage DRS or DRS is disabled on the cluster, so the exclusion
+    holds when it is enabled again. RV(storage_drs[].storage_drs_enabled) and
+    RV(drs.drs_enabled) tell whether the service is on.
+version_added: 0.1.0
+author:
+  - siterecovery.master_target contributors (@siterecovery)
+extends_documentation_fragment:
+  - siterecovery.master_target.vsphere
+  - siterecovery.master_target.vsphere.vm
+  - siterecovery.master_target.vsphere.attributes
+options:
+  state:
+    description:
+      - V(present) makes sure the overrides exclude the VM; V(absent) removes the VM's overrides.
+    type: str
+    choices: [present, absent]
+    default: present
+  storage_drs:
+    description:
+      - Whether to manage the VM's Storage DRS overrides in its datastore clusters.
+      - With V(false), datastore clusters are neither read nor changed and RV(storage_drs) is null.
+    type: bool
+    default: true
+  storage_drs_behavior:
+    description:
+      - The Storage DRS automation level the override sets for the VM, with O(state=present).
+      - V(disabled) (C(enabled=false)) excludes the VM from Storage DRS entirely.
+      - V(manual) (C(enabled=true), C(behavior=manual), the vSphere Client's B(No Automation (Manual
+        Mode))) still lets Storage DRS recommend moves, which someone must then not apply.
+    type: str
+    choices: [disabled, manual]
+    default: disabled
+  drs:
+    description:
+      - Whether to manage the VM's DRS override in the cluster of its host.
+      - With V(false), the cluster is neither read nor changed and RV(drs) is null.
+    type: bool
+    default: true
+  drs_behavior:
+    description:
+      - The DRS automation level the override sets for the VM, with O(state=present).
+      - V(disabled) (C(enabled=false)) excludes the VM from DRS entirely, recommendations included.
+      - V(manual) (C(enabled=true), C(behavior=manual)) lets DRS recommend migrations (and place the VM
+        at power-on only by recommendation), which someone must then not apply.
+    type: str
+    choices: [disabled, manual]
+    default: disabled
+notes:
+  - Needs vCenter; on a standalone ESXi host there is neither a datastore cluster nor a DRS cluster and
+    the module changes nothing.
+  - Privileges, at the datastore cluster and the cluster (or above, with propagation)
+    C(Datastore cluster > Configure a datastore cluster) (C(StoragePod.Config)) and
+    C(Host > Inventory > Modify cluster) (C(Host.Inventory.EditCluster)).
+  - Each datastore cluster and the cluster are changed by one task each, after every current override
+    has been read. If a task fails, the error names the overrides already changed; running the module
+    again finishes the work.
+seealso:
+  - name: Azure Site Recovery, reprotect from Azure to on-premises
+    description: Why the master target must not be moved by Storage vMotion after reprotect.
+    link: https://learn.microsoft.com/azure/site-recovery/vmware-azure-reprotect
+"""
+
+EXAMPLES = r"""
+- name: Exclude the master target from Storage DRS and DRS
+  siterecovery.master_target.vm_migration_exclusion:
+    name: asr-mt-01
+  delegate_to: localhost
+
+- name: Exclude it from Storage DRS only, and let DRS recommend (not perform) host moves
+  siterecovery.master_target.vm_migration_exclusion:
+    name: asr-mt-01
+    storage_drs_behavior: disabled
+    drs_behavior: manual
+  delegate_to: localhost
+
+- name: After failback, give the VM back to the clusters' default automation
+  siterecovery.master_target.vm_migration_exclusion:
+    name: asr-mt-01
+    state: absent
+  delegate_to: localhost
+"""
+
+RETURN = r"""
+storage_drs:
+  description:
+    - One entry per datastore cluster holding files of the VM, sorted by name.
+    - An empty list when none of the VM's datastores is in a datastore cluster; null with O(storage_drs=false).
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: The datastore cluster's name.
+      type: str
+      sample: dsc-failback
+    moid:
+      description: The datastore cluster's managed object id.
+      type: str
+      sample: group-p42
+    datastores:
+      description: The VM's datastores in this datastore cluster.
+      type: list
+      elements: str
+      sample: [vmfs-mt-01]
+    storage_drs_enabled:
+      description: Whether Storage DRS is enabled on the datastore cluster.
+      type: bool
+      sample: true
+    operation:
+      description: What was done to the VM's override (V(add), V(edit), V(remove)), or would be in check mode; null when nothing.
+      type: str
+      sample: add
+    before:
+      description: The VM's override before the run (C(enabled), C(behavior)); null when there was none.
+      type: dict
+      sample: null
+    after:
+      description: The VM's override after the run, as read back from vCenter (as it would be, in check mode); null when there is none.
+      type: dict
+      sample: {enabled: false, behavior: null}
+drs:
+  description:
+    - The VM's DRS override in the cluster of its host.
+    - Null when the host is not in a cluster, or with O(drs=false).
+  returned: always
+  type: dict
+  contains:
+    name:
+      description: The cluster's name.
+      type: str
+      sample: DC0_C0
+    moid:
+      description: The cluster's managed object id.
+      type: str
+      sample: domain-c7
+    drs_enabled:
+      description: Whether DRS is enabled on the cluster.
+      type: bool
+      sample: true
+    operation:
+      description: What was done to the VM's override (V(add), V(edit), V(remove)), or would be in check mode; null when nothing.
+      type: str
+      sample: edit
+    before:
+      description: The VM's override before the run (C(enabled), C(behavior)); null when there was none.
+      type: dict
+      sample: {enabled: true, behavior: fullyAutomated}
+    after:
+      description: The VM's override after the run, as read back from vCenter (as it would be, in check mode); null when there is none.
+      type: dict
+      sample: {enabled: false, behavior: fullyAutomated}
+msg:
+  description: What was found and done, part by part, including why a part needs no override.
+  returned: always
+  type: str
+  sample: "Storage DRS override in datastore cluster 'dsc-failback': added. DRS override in cluster 'DC0_C0': added."
+vm:
+  description: The virtual machine worked on (name, moid, path).
+  returned: always
+  type: dict
+  sample: {name: asr-mt-01, moid: vm-42, path: /DC0/vm/asr/asr-mt-01}
+"""
+
+from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_client import VSphereError
+from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_lookup import (
+    find_vm,
+    read_object,
+    read_objects,
+)
+from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_module import (
+    Changes,
+    run_module,
+    vsphere_module,
+)
+from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_tasks import run_task
+
+try:
+    from pyVmomi import vim
+except ImportError:  # pragma: no cover - reported when connecting
+    pass
+
+POD_VM_CONFIG = "podStorageDrsEntry.storageDrsConfig.vmConfig"
+POD_ENABLED = "podStorageDrsEntry.storageDrsConfig.podConfig.enabled"
+# configurationEx is declared as ComputeResourceConfigInfo; its ClusterConfigInfoEx fields
+# (drsVmConfig, drsConfig) are read whole rather than by a sub-path vCenter may refuse.
+CLUSTER_CONFIG = "configurationEx"
+
+
+# ---- pure logic: what an override is, and what must change --------------------------------------
+
+
+def override_view(info):
+    """Pure: the fields of a VM override that decide the exclusion, or None when there is no override.
+
+    Works for both StorageDrsVmConfigInfo and ClusterDrsVmConfigInfo. An unset `enabled` means
+    true (the API's default); an unset `behavior` means the cluster's default automation level.
+    """
+    if info is None:
+        return None
+    return dict(enabled=info.enabled is not False, behavior=info.behavior or None)
+
+
+def find_override(entries, vm_moid, key="vm"):
+    """Pure: the VM's entry in a list of overrides (`vm` for Storage DRS, `key` for DRS), or None."""
+    for entry in entries or []:
+        ref = getattr(entry, key, None)
+        if ref is not None and ref._moId == vm_moid:  # pylint: disable=protected-access
+            return entry
+    return None
+
+
+def wanted_fields(level):
+    """Pure: the override fields that exclude the VM at `level` (disabled or manual).
+
+    `disabled` sets only enabled=false: the API says the VM is then excluded whatever the behavior,
+    so an existing behavior is left as it is.
+    """
+    if level == "disabled":
+        return dict(enabled=False)
+    return dict(enabled=True, behavior="manual")
+
+
+def complies(view, level):
+    """Pure: whether an existing override (a view) already excludes the VM at `level`."""
+    return view is not None and all(view.get(field) == value for field, value in wanted_fields(level).items())
+
+
+def plan_override(view, state, level):
+    """Pure: (operation, after) for one override: operation is add, edit, remove or None.
+
+    An existing override is edited (never added twice); `after` is the view it will have.
+    """
+    if state == "absent":
+        return ("remove", None) if view is not None else (None, None)
+    if complies(view, level):
+        return None, view
+    if view is None:
+        return "add", dict(dict(enabled=True, behavior=None), **wanted_fields(level))
+    return "edit", dict(view, **wanted_fields(level))
+
+
+def pods_of(datastores):
+    """Pure: {pod moid: (pod ref, [datastore names])} for the datastores whose parent is a StoragePod.
+
+    `datastores` are ManagedObjects read with name and parent.
+    """
+    pods = {}
+    for datastore in datastores:
+        parent = datastore.get("parent")
+        if isinstance(parent, vim.StoragePod):
+            pods.setdefault(parent._moId, (parent, []))[1].append(datastore.name)  # pylint: disable=protected-access
+    return pods
+
+
+def describe_step(kind, where, operation, check_mode, view_after, service_enabled):
+    """Pure: one sentence for RV(msg) about one override."""
+    done = {"add": "added", "edit": "edited", "remove": "removed"}
+    if operation is None:
+        outcome = "already excludes the VM" if view_after is not None else "none to remove"
+    else:
+        outcome = ("would be " if check_mode else "") + done[operation]
+    text = f"{kind} override in {where}: {outcome}"
+    if not service_enabled:
+        text += f" ({kind} is disabled there; the override applies once it is enabled)"
+    return text + "."
+
+
+# ---- vSphere specs ------------------------------------------------------------------------------
+
+
+def storage_drs_spec(vm_obj, operation, level):
+    """A StorageDrsConfigSpec with the one vmConfigSpec entry for this VM."""
+    if operation == "remove":
+        entry = vim.storageDrs.VmConfigSpec(operation="remove", removeKey=vm_obj)
+    else:
+        entry = vim.storageDrs.VmConfigSpec(operation=operation, info=vim.storageDrs.VmConfigInfo(vm=vm_obj, **wanted_fields(level)))
+    return vim.storageDrs.ConfigSpec(vmConfigSpec=[entry])
+
+
+def drs_spec(vm_obj, operation, level):
+    """A ClusterConfigSpecEx with the one drsVmConfigSpec entry for this VM."""
+    if operation == "remove":
+        entry = vim.cluster.DrsVmConfigSpec(operation="remove", removeKey=vm_obj)
+    else:
+        entry = vim.cluster.DrsVmConfigSpec(operation=operation, info=vim.cluster.DrsVmConfigInfo(key=vm_obj, **wanted_fields(level)))
+    return vim.cluster.ConfigSpecEx(drsVmConfigSpec=[entry])
+
+
+# ---- reading ------------------------------------------------------------------------------------
+
+
+def read_pods(client, refs):
+    return sorted(read_objects(client, refs, ["name", POD_VM_CONFIG, POD_ENABLED]), key=lambda pod: pod.name)
+
+
+def read_cluster(client, ref):
+    return read_object(client, ref, ["name", CLUSTER_CONFIG], what=f"Cluster {ref._moId}")  # pylint: disable=protected-access
+
+
+def pod_override(pod, vm):
+    return override_view(find_override(pod.get(POD_VM_CONFIG), vm.moid, key="vm"))
+
+
+def cluster_override(cluster, vm):
+    return override_view(find_override(getattr(cluster.get(CLUSTER_CONFIG), "drsVmConfig", None), vm.moid, key="key"))
+
+
+def cluster_drs_enabled(cluster):
+    drs_config = getattr(cluster.get(CLUSTER_CONFIG), "drsConfig", None)
+    return bool(drs_config is not None and drs_config.enabled)
+
+
+# ---- the module ---------------------------------------------------------------------------------
+
+
+def apply_all(client, steps):
+    """Run each step's task in order; a failure names the overrides already changed."""
+    done = []
+    for step in steps:
+        try:
+            run_task(client, step["start"], f"Setting the {step['kind']} override of VM {step['vm']}", step["where"])
+        except VSphereError as error:
+            if done:
+                raise VSphereError(
+                    f"{error.msg} Already changed before this failure: the {'; the '.join(done)}. Run the module again once the cause is fixed."
+                ) from None
+            raise
+        done.append(f"{step['kind']} override in {step['where']}")
+
+
+def verify(steps, state):
+    """After the tasks: each override must read back as planned, so a server that ignores a spec cannot pass."""
+    for step in steps:
+        after = step["entry"]["after"]
+        if (after is not None) if state == "absent" else not complies(after, step["level"]):
+            raise VSphereError(
+                f"vCenter accepted the change of the {step['kind']} override of VM {step['vm']} in {step['where']}, but it reads back as "
+                f"{after}. Check the VM Overrides of {step['where']} in the vSphere Client and run the module again."
+            )
+
+
+def plan_storage_drs(module, client, vm, pods, pod_datastores, datastores):
+    """Entries, steps and messages for the Storage DRS part."""
+    state, level = module.params["state"], module.params["storage_drs_behavior"]
+    entries, steps, messages = [], [], []
+    for pod in pods:
+        before = pod_override(pod, vm)
+        operation, after = plan_override(before, state, level)
+        enabled = bool(pod.get(POD_ENABLED))
+        entry = dict(name=pod.name, moid=pod.moid, datastores=sorted(pod_datastores[pod.moid][1]), storage_drs_enabled=enabled,
+                     operation=operation, before=before, after=after)
+        entries.append(entry)
+        where = f"datastore cluster '{pod.name}'"
+        messages.append(describe_step("Storage DRS", where, operation, module.check_mode, after, enabled))
+        if operation:
+            spec = storage_drs_spec(vm.obj, operation, level)
+            manager = client.content.storageResourceManager
+            steps.append(dict(kind="Storage DRS", vm=vm.path, where=where, entry=entry, level=level,
+                              start=lambda pod=pod, spec=spec: manager.ConfigureStorageDrsForPod_Task(pod=pod.obj, spec=spec, modify=True)))
+    if not pods:
+        names = ", ".join(sorted(item.name for item in datastores)) or "none"
+        messages.append(f"VM {vm.path} has no files in a datastore cluster (its datastores: {names}): no Storage DRS override applies.")
+    return entries, steps, messages
+
+
+def plan_drs(module, vm, cluster):
+    """Entry, steps and messages for the DRS part (a cluster was found)."""
+    state, level = module.params["state"], module.params["drs_behavior"]
+    before = cluster_override(cluster, vm)
+    operation, after = plan_override(before, state, level)
+    enabled = cluster_drs_enabled(cluster)
+    entry = dict(name=cluster.name, moid=cluster.moid, drs_enabled=enabled, operation=operation, before=before, after=after)
+    where = f"cluster '{cluster.name}'"
+    steps = []
+    if operation:
+        spec = drs_spec(vm.obj, operation, level)
+        steps.append(dict(kind="DRS", vm=vm.path, where=where, entry=entry, level=level,
+                          start=lambda: cluster.obj.ReconfigureComputeResource_Task(spec=spec, modify=True)))
+    return entry, steps, [describe_step("DRS", where, operation, module.check_mode, after, enabled)]
+
+
+def ensure_exclusion(module, client):
+    params = module.params
+    vm = find_vm(client, params, ["datastore", "runtime.host"])
+    datastore_refs = list(vm.get("datastore") or []) if params["storage_drs"] else []
+    host_ref = vm.get("runtime.host") if params["drs"] else None
+
+    # Every current override is read before anything is changed: one round trip for the parents of
+    # the datastores and of the host, then one for the datastore clusters and one for the cluster.
+    parents = read_objects(client, datastore_refs + ([host_ref] if host_ref is not None else []), ["name", "parent"])
+    datastores = [item for item in parents if isinstance(item.obj, vim.Datastore)]
+    host = next((item for item in parents if isinstance(item.obj, vim.HostSystem)), None)
+    pod_datastores = pods_of(datastores)
+    pods = read_pods(client, [pod_ref for pod_ref, _names in pod_datastores.values()]) if pod_datastores else []
+    cluster_ref = host.get("parent") if host is not None else None
+    cluster = read_cluster(client, cluster_ref) if isinstance(cluster_ref, vim.ClusterComputeResource) else None
+
+    sdrs_entries, drs_entry, steps, messages = None, None, [], []
+    if params["storage_drs"]:
+        sdrs_entries, sdrs_steps, sdrs_messages = plan_storage_drs(module, client, vm, pods, pod_datastores, datastores)
+        steps += sdrs_steps
+        messages += sdrs_messages
+    else:
+        messages.append("Storage DRS overrides not managed (storage_drs: false).")
+    if params["drs"] and cluster is not None:
+        drs_entry, drs_steps, drs_messages = plan_drs(module, vm, cluster)
+        steps += drs_steps
+        messages += drs_messages
+    elif params["drs"]:
+        where = f"runs on host '{host.name}', which is not in a cluster" if host is not None else "has no host"
+        messages.append(f"VM {vm.path} {where}: no DRS override applies.")
+    else:
+        messages.append("DRS override not managed (drs: false).")
+
+    if steps and not module.check_mode:
+        apply_all(client, steps)
+        # Report what vCenter stores now, not what was sent (re-reading only what was changed).
+        changed_pods = {step["entry"]["moid"]: step["entry"] for step in steps if step["kind"] == "Storage DRS"}
+        for pod in read_pods(client, [pod.obj for pod in pods if pod.moid in changed_pods]) if changed_pods else []:
+            changed_pods[pod.moid]["after"] = pod_override(pod, vm)
+        if any(step["kind"] == "DRS" for step in steps):
+            drs_entry["after"] = cluster_override(read_cluster(client, cluster.obj), vm)
+        verify(steps, params["state"])
+
+    changes = Changes()
+    if params["storage_drs"]:
+        changes.compare("storage_drs", {item["name"]: item["before"] for item in sdrs_entries}, {item["name"]: item["after"] for item in sdrs_entries})
+    if params["drs"]:
+        changes.compare("drs", {drs_entry["name"]: drs_entry["before"]} if drs_entry else {}, {drs_entry["name"]: drs_entry["after"]} if drs_entry else {})
+    return dict(changes.result(module), storage_drs=sdrs_entries, drs=drs_entry, msg=" ".join(messages), vm=vm.describe())
+
+
+def main():
+    module = vsphere_module(
+        dict(
+            state=dict(type="str", choices=["present", "absent"], default="present"),
+            storage_drs=dict(type="bool", default=True),
+            storage_drs_behavior=dict(type="str", choices=["disabled", "manual"], default="disabled"),
+            drs=dict(type="bool", default=True),
+            drs_behavior=dict(type="str", choices=["disabled", "manual"], default="disabled"),
+        )
+    )
+    if not module.params["storage_drs"] and not module.params["drs"]:
+        module.fail_json(msg="Both storage_drs and drs are false, so there is nothing to manage: set at least one of them to true.")
+    run_module(module, ensure_exclusion)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,160 @@
+package main
+
+// diskFacts makes a ReconfigVM_Task end the way it does on vCenter where vcsim
+// 0.24 differs for disks (extraConfig keys are made unique by vmFacts in extend.go):
+//   - a new disk without backing.uuid keeps an empty uuid; vCenter (ESXi) gives
+//     every disk a "6000C29..." uuid, the one a guest sees with disk.EnableUUID.
+//   - a new disk is labelled "disk-<controller>-<unit>"; vCenter says "Hard disk N".
+//   - editing a disk (e.g. growing it) subtracts the disk's whole new size from the
+//     datastore's free space again; vCenter only accounts for the growth.
+// vcsim runs tasks synchronously inside the method call, with the VM locked by the
+// dispatcher, so a Registry handler that watches the task's state changes sees the
+// VM just before (state running) and just after (state success) the reconfiguration,
+// in the same goroutine: it may change the VM without taking its lock again.
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/vmware/govmomi/simulator"
+	"github.com/vmware/govmomi/vim25/mo"
+	"github.com/vmware/govmomi/vim25/types"
+)
+
+const reconfigureTask = "VirtualMachine.reconfigVm"
+
+type diskFacts struct {
+	mu     sync.Mutex
+	before map[types.ManagedObjectReference]map[int32]diskBefore // by task
+}
+
+type diskBefore struct {
+	disk *types.VirtualDisk // vcsim replaces the device object of an edited disk
+	size int64
+	ds   *types.ManagedObjectReference
+}
+
+func installDiskFacts() {
+	simulator.Map.AddHandler(&diskFacts{before: map[types.ManagedObjectReference]map[int32]diskBefore{}})
+}
+
+func (*diskFacts) Reference() types.ManagedObjectReference {
+	return types.ManagedObjectReference{Type: "HarnessDiskFacts", Value: "harness-disk-facts"}
+}
+
+func (*diskFacts) PutObject(mo.Reference) {}
+
+func (*diskFacts) RemoveObject(types.ManagedObjectReference) {}
+
+func (f *diskFacts) UpdateObject(obj mo.Reference, changes []types.PropertyChange) {
+	task, ok := obj.(*mo.Task)
+	if !ok || task.Info.DescriptionId != reconfigureTask || task.Info.Entity == nil {
+		return
+	}
+	var state types.TaskInfoState
+	for _, c := range changes {
+		if c.Name == "info.state" {
+			state, _ = c.Val.(types.TaskInfoState)
+		}
+	}
+	vm, ok := simulator.Map.Get(*task.Info.Entity).(*simulator.VirtualMachine)
+	if !ok || vm.Config == nil {
+		return
+	}
+	switch state {
+	case types.TaskInfoStateRunning:
+		f.mu.Lock()
+		f.before[task.Self] = disksOf(vm)
+		f.mu.Unlock()
+	case types.TaskInfoStateSuccess, types.TaskInfoStateError:
+		f.mu.Lock()
+		before := f.before[task.Self]
+		delete(f.before, task.Self)
+		f.mu.Unlock()
+		if state == types.TaskInfoStateSuccess {
+			finishNewDisks(vm.Config.Hardware.Device)
+			refundEditedDisks(vm, before)
+		}
+	}
+}
+
+func diskSize(d *types.VirtualDisk) int64 {
+	if d.CapacityInBytes != 0 {
+		return d.CapacityInBytes
+	}
+	return d.CapacityInKB * 1024
+}
+
+func disksOf(vm *simulator.VirtualMachine) map[int32]diskBefore {
+	disks := map[int32]diskBefore{}
+	for _, d := range vm.Config.Hardware.Device {
+		if disk, ok := d.(*types.VirtualDisk); ok {
+			b := diskBefore{disk: disk, size: diskSize(disk)}
+			if fb, ok := disk.Backing.(types.BaseVirtualDeviceFileBackingInfo); ok {
+				b.ds = fb.GetVirtualDeviceFileBackingInfo().Datastore
+			}
+			disks[disk.Key] = b
+		}
+	}
+	return disks
+}
+
+// finishNewDisks gives each disk a uuid and a "Hard disk N" label, as vCenter does.
+func finishNewDisks(devices []types.BaseVirtualDevice) {
+	highest := 0
+	for _, d := range devices {
+		var n int
+		if info := d.GetVirtualDevice().DeviceInfo; info != nil {
+			if _, err := fmt.Sscanf(info.GetDescription().Label, "Hard disk %d", &n); err == nil && n > highest {
+				highest = n
+			}
+		}
+	}
+	for _, d := range devices {
+		disk, ok := d.(*types.VirtualDisk)
+		if !ok {
+			continue
+		}
+		if b, ok := disk.Backing.(*types.VirtualDiskFlatVer2BackingInfo); ok && b.Uuid == "" {
+			b.Uuid = newDiskUUID()
+		}
+		if info := disk.DeviceInfo; info != nil && strings.HasPrefix(info.GetDescription().Label, "disk-") {
+			highest++
+			info.GetDescription().Label = fmt.Sprintf("Hard disk %d", highest)
+		}
+	}
+}
+
+// newDiskUUID is a random uuid with VMware's NAA prefix (6000C29), the form ESXi gives disks.
+func newDiskUUID() string {
+	b := make([]byte, 13)
+	_, _ = rand.Read(b)
+	h := "6000C29" + hex.EncodeToString(b)[:25]
+	return fmt.Sprintf("%s-%s-%s-%s-%s", h[0:8], h[8:12], h[12:16], h[16:20], h[20:32])
+}
+
+// refundEditedDisks gives back the old size of each edited disk: vcsim subtracted
+// the whole new size on the edit after the whole old size on the add.
+func refundEditedDisks(vm *simulator.VirtualMachine, before map[int32]diskBefore) {
+	for _, d := range vm.Config.Hardware.Device {
+		disk, ok := d.(*types.VirtualDisk)
+		if !ok {
+			continue
+		}
+		old, existed := before[disk.Key]
+		if !existed || old.disk == disk || old.ds == nil {
+			continue // new, untouched, or not file-backed
+		}
+		ds, ok := simulator.Map.Get(*old.ds).(*simulator.Datastore)
+		if !ok {
+			continue
+		}
+		simulator.Map.WithLock(ds, func() {
+			ds.Summary.FreeSpace += old.size
+			ds.Info.GetDatastoreInfo().FreeSpace = ds.Summary.FreeSpace
+		})
+	}
+}
