@@ -28,7 +28,7 @@ options:
       - V(absent) removes every snapshot (and consolidates the disks when needed).
       - Required, so that removing snapshots is always written out in the task.
     type: str
-    choices: [absent, info]
+    choices: [absent]
     required: true
   consolidate:
     description:

@@ -155,7 +155,7 @@ def test_mount_survives_umount_and_mount_all(host):
 
 def test_disk_with_data_is_refused(guest):
     device = guest["srmt_data_device"]
-    rc, messages, output, _ = run_role(guest, linux_retention_device=device)
+    rc, messages, output, _result = run_role(guest, linux_retention_device=device)
     assert rc != 0, output
     assert len(messages) == 1, output
     message = messages[-1]
@@ -174,13 +174,13 @@ def test_disk_with_data_is_untouched(host, guest):
 
 
 def test_fat_is_refused_at_argument_validation(guest):
-    rc, messages, output, _ = run_role(guest, linux_retention_device=guest["srmt_retention_device"], linux_retention_fstype="vfat")
+    rc, messages, output, _result = run_role(guest, linux_retention_device=guest["srmt_retention_device"], linux_retention_fstype="vfat")
     assert rc != 0, output
     assert any("linux_retention_fstype" in m and "ext4, xfs" in m and "vfat" in m for m in messages), output
 
 
 def test_unknown_uuid_is_refused(guest):
-    rc, messages, output, _ = run_role(guest, linux_retention_disk_uuid="6000C290-0000-0000-0000-000000000001")
+    rc, messages, output, _result = run_role(guest, linux_retention_disk_uuid="6000C290-0000-0000-0000-000000000001")
     assert rc != 0, output
     assert any("wwn-0x6000c290000000000000000000000001" in m and "disk.EnableUUID=TRUE" in m for m in messages), output
 
@@ -188,7 +188,7 @@ def test_unknown_uuid_is_refused(guest):
 def test_unreachable_process_server_is_reported(guest):
     # The configuration server: the guest's own sshd (reachable). The process server: a closed port
     # on the host's end of the veth pair (the only other address the guest can reach).
-    rc, messages, output, _ = run_role(
+    rc, messages, output, _result = run_role(
         guest,
         linux_retention_disk_uuid=guest["srmt_retention_disk_uuid"],
         linux_configuration_server_address=guest["ansible_host"],
@@ -215,7 +215,9 @@ XFS = dict(
 
 
 def test_xfs_label_longer_than_12_is_refused(guest):
-    rc, messages, output, _ = run_role(guest, linux_retention_device=guest["srmt_xfs_device"], **dict(XFS, linux_retention_label=LABEL))
+    params = dict(XFS)
+    params.update(linux_retention_device=guest["srmt_xfs_device"], linux_retention_label=LABEL)
+    rc, messages, output, _result = run_role(guest, **params)
     assert rc != 0, output
     assert "xfs labels hold at most 12" in messages[-1], output
 
