@@ -4,17 +4,19 @@ import pytest
 from pyVmomi import vim
 
 from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_client import VSphereError
-from ansible_collections.siterecovery.master_target.plugins.modules.vm_tools import (
-    MAX_POLL_SECONDS,
+from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_tools import (
     TOOLS_PATHS,
     guest_facts,
-    has_cdrom,
     is_windows,
-    mount_refusal,
     requirement_met,
     tools_facts,
     tools_problem,
     version_text,
+)
+from ansible_collections.siterecovery.master_target.plugins.modules.vm_tools import (
+    MAX_POLL_SECONDS,
+    has_cdrom,
+    mount_refusal,
     wait_until_running,
 )
 
