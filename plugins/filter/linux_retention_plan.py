@@ -98,6 +98,8 @@ import json
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.siterecovery.master_target.plugins.module_utils._sizes import human_size
+
 # Signatures that only describe a partition table (wipefs lists the GPT header and its protective MBR).
 PARTITION_TABLES = ("gpt", "PMBR", "dos")
 FSTYPES = ("ext4", "xfs")
@@ -146,17 +148,6 @@ def parse_fstab(text):
 def parse_swaps(text):
     """/proc/swaps -> the active swap devices and files."""
     return [line.split()[0] for line in str(text or "").splitlines()[1:] if line.strip()]
-
-
-def human_size(size):
-    try:
-        size = float(size or 0)
-    except (TypeError, ValueError):
-        return "size unknown"
-    for unit, factor in (("TiB", 1024**4), ("GiB", 1024**3), ("MiB", 1024**2)):
-        if size >= factor:
-            return f"{size / factor:.1f} {unit}"
-    return f"{int(size)} B"
 
 
 def describe_signature(signature):

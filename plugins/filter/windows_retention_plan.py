@@ -128,6 +128,8 @@ import re
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.siterecovery.master_target.plugins.module_utils._sizes import human_size
+
 # Microsoft Reserved Partition: Windows creates it by itself when it initializes a GPT disk; it holds
 # no data, so a disk with only this partition is still an empty disk.
 MSR_GPT_TYPE = "{e3c9e316-0b5c-4db8-817d-f92df00215ae}"
@@ -148,17 +150,6 @@ def _letter(value):
     """A drive letter as Windows reports it ('R', 'R:', or the NUL char when none) -> 'R' or ''."""
     text = str(value or "").replace("\x00", "").strip().rstrip(":").upper()
     return text if len(text) == 1 and text.isalpha() else ""
-
-
-def _size(value):
-    try:
-        size = float(value or 0)
-    except (TypeError, ValueError):
-        return "size unknown"
-    for unit, factor in (("TiB", 1024**4), ("GiB", 1024**3), ("MiB", 1024**2)):
-        if size >= factor:
-            return f"{size / factor:.1f} {unit}"
-    return f"{int(size)} B"
 
 
 def _style(disk):
@@ -187,7 +178,7 @@ def describe_partition(partition):
     volume = _volume(partition)
     letter = _letter(partition.get("drive_letter"))
     parts = [f"{letter}:"] if letter else []
-    parts.append(_size(partition.get("size")))
+    parts.append(human_size(partition.get("size")))
     parts.append(str(partition.get("type") or "unknown type"))
     filesystem = str(volume.get("type") or "")
     parts.append(f"{filesystem} '{volume.get('label') or ''}'" if filesystem else "not formatted")
@@ -197,12 +188,12 @@ def describe_partition(partition):
 def describe_disk(disk):
     serial = str(disk.get("serial_number") or "").strip() or "no serial number"
     bus = disk.get("bus_type") or "unknown bus"
-    return f"disk {disk.get('number')} ({_size(disk.get('size'))}, {bus}, serial {serial}, {_style(disk)}, {_status(disk) or 'status unknown'})"
+    return f"disk {disk.get('number')} ({human_size(disk.get('size'))}, {bus}, serial {serial}, {_style(disk)}, {_status(disk) or 'status unknown'})"
 
 
 def short_disk(disk):
     serial = str(disk.get("serial_number") or "").strip() or "no serial number"
-    return f"disk {disk.get('number')} ({_size(disk.get('size'))}, serial {serial})"
+    return f"disk {disk.get('number')} ({human_size(disk.get('size'))}, serial {serial})"
 
 
 def select_disk(disks, disk_uuid=None, disk_number=None):
