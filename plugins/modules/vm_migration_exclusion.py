@@ -204,6 +204,15 @@ from ansible_collections.siterecovery.master_target.plugins.module_utils._vspher
     run_module,
     vsphere_module,
 )
+from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_overrides import (
+    CLUSTER_CONFIG,
+    POD_ENABLED,
+    POD_VM_CONFIG,
+    complies,
+    find_override,
+    override_view,
+    wanted_fields,
+)
 from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_tasks import run_task
 
 try:
@@ -211,50 +220,8 @@ try:
 except ImportError:  # pragma: no cover - reported when connecting
     pass
 
-POD_VM_CONFIG = "podStorageDrsEntry.storageDrsConfig.vmConfig"
-POD_ENABLED = "podStorageDrsEntry.storageDrsConfig.podConfig.enabled"
-# configurationEx is declared as ComputeResourceConfigInfo; its ClusterConfigInfoEx fields
-# (drsVmConfig, drsConfig) are read whole rather than by a sub-path vCenter may refuse.
-CLUSTER_CONFIG = "configurationEx"
 
-
-# ---- pure logic: what an override is, and what must change --------------------------------------
-
-
-def override_view(info):
-    """Pure: the fields of a VM override that decide the exclusion, or None when there is no override.
-
-    Works for both StorageDrsVmConfigInfo and ClusterDrsVmConfigInfo. An unset `enabled` means
-    true (the API's default); an unset `behavior` means the cluster's default automation level.
-    """
-    if info is None:
-        return None
-    return dict(enabled=info.enabled is not False, behavior=info.behavior or None)
-
-
-def find_override(entries, vm_moid, key="vm"):
-    """Pure: the VM's entry in a list of overrides (`vm` for Storage DRS, `key` for DRS), or None."""
-    for entry in entries or []:
-        ref = getattr(entry, key, None)
-        if ref is not None and ref._moId == vm_moid:  # pylint: disable=protected-access
-            return entry
-    return None
-
-
-def wanted_fields(level):
-    """Pure: the override fields that exclude the VM at `level` (disabled or manual).
-
-    `disabled` sets only enabled=false: the API says the VM is then excluded whatever the behavior,
-    so an existing behavior is left as it is.
-    """
-    if level == "disabled":
-        return dict(enabled=False)
-    return dict(enabled=True, behavior="manual")
-
-
-def complies(view, level):
-    """Pure: whether an existing override (a view) already excludes the VM at `level`."""
-    return view is not None and all(view.get(field) == value for field, value in wanted_fields(level).items())
+# ---- pure logic: what must change (what an override is: module_utils/_vsphere_overrides.py) ------
 
 
 def plan_override(view, state, level):

@@ -205,6 +205,14 @@ from ansible_collections.siterecovery.master_target.plugins.module_utils._vspher
     run_module,
     vsphere_module,
 )
+from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_devices import (
+    GIB,
+    MARKER_KEY,
+    controller_type,
+    disk_bytes,
+    enable_uuid_is_true,
+    uuid_hex,
+)
 from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_tasks import run_task
 
 try:
@@ -212,8 +220,6 @@ try:
 except ImportError:  # pragma: no cover - reported when connecting
     pass
 
-MARKER_KEY = "siterecovery.retentionDisk.uuid"
-GIB = 1024**3
 MAX_UNIT = 15  # a SCSI controller has units 0-15; its own unit (7) is reserved
 # Azure Site Recovery failback works from VMFS and vSAN only (never NFS).
 DATASTORE_TYPES = ("VMFS", "vsan")
@@ -224,19 +230,6 @@ VM_PATHS = [
     "runtime.host",
 ]
 DATASTORE_PATHS = ["name", "summary.type", "summary.accessible", "summary.freeSpace", "host"]
-
-
-def controller_type(device):
-    """'lsilogic', 'lsilogicsas', or the vSphere type name of any other SCSI controller."""
-    if isinstance(device, vim.vm.device.VirtualLsiLogicSASController):
-        return "lsilogicsas"
-    if isinstance(device, vim.vm.device.VirtualLsiLogicController):
-        return "lsilogic"
-    if isinstance(device, vim.vm.device.ParaVirtualSCSIController):
-        return "paravirtual"
-    if isinstance(device, vim.vm.device.VirtualBusLogicController):
-        return "buslogic"
-    return type(device).__name__.split(".")[-1]
 
 
 def scsi_controllers(devices):
@@ -253,11 +246,6 @@ def marker_of(extra_config):
         if option.key.lower() == MARKER_KEY.lower():
             return option.key, (str(option.value) if option.value not in (None, "") else None)
     return MARKER_KEY, None
-
-
-def uuid_hex(uuid):
-    """Pure: the 32 hex digits of a disk UUID in lower case ("6000C29a-b1b5-..." or "60 00 C2 9a ...")."""
-    return re.sub(r"[^0-9a-f]", "", str(uuid or "").lower())
 
 
 def guest_ids(uuid):
@@ -279,10 +267,6 @@ def disks_with_uuid(devices, uuid):
     return [
         d for d in devices or [] if isinstance(d, vim.vm.device.VirtualDisk) and wanted and uuid_hex(getattr(d.backing, "uuid", None)) == wanted
     ]
-
-
-def disk_bytes(disk):
-    return disk.capacityInBytes or (disk.capacityInKB or 0) * 1024
 
 
 def gib(nbytes):
@@ -378,11 +362,13 @@ def datastore_problem(ds, host_moid):
     mount = next((m for m in ds.get("host") or [] if m.key._moId == host_moid), None)  # pylint: disable=protected-access
     info = mount.mountInfo if mount is not None else None
     if info is None or info.mounted is False:
-        return f"is not mounted on the VM's host ({host_moid})"
+        return (f"is not mounted on the VM's host ({host_moid}); siterecovery.master_target.host_datastore_access mounts a VMFS "
+                "datastore the host has attached, and says what else is missing")
     if info.accessible is False:
-        return f"is not accessible from the VM's host ({host_moid})"
+        return f"is not accessible from the VM's host ({host_moid}); restore the host's paths to its device and rescan the host's storage"
     if info.accessMode and info.accessMode != "readWrite":
-        return f"is mounted {info.accessMode} on the VM's host ({host_moid})"
+        return (f"is mounted {info.accessMode} on the VM's host ({host_moid}), and the retention disk needs read/write access: "
+                "the LUN must be writable for that host (a replica or snapshot LUN is often presented read-only)")
     return None
 
 
@@ -493,10 +479,6 @@ def summary(record):
     if record is None:
         return None
     return {field: record[field] for field in ("size_gb", "datastore", "controller_bus", "unit_number")}
-
-
-def enable_uuid_is_true(extra_config):
-    return any(o.key.lower() == "disk.enableuuid" and str(o.value).strip().upper() == "TRUE" for o in extra_config or [])
 
 
 def reconfigure(client, vm, spec, action):

@@ -108,14 +108,13 @@ from ansible_collections.siterecovery.master_target.plugins.module_utils._vspher
     run_module,
     vsphere_module,
 )
+from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_devices import LSI_TYPES, controller_type
 from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_tasks import run_task
 
 try:
     from pyVmomi import vim
 except ImportError:  # pragma: no cover - reported when connecting
     pass
-
-LSI_TYPES = ("lsilogic", "lsilogicsas")
 
 
 def controller_classes():
@@ -125,13 +124,6 @@ def controller_classes():
         "paravirtual": vim.vm.device.ParaVirtualSCSIController,
         "buslogic": vim.vm.device.VirtualBusLogicController,
     }
-
-
-def controller_type(device):
-    for name, cls in controller_classes().items():
-        if isinstance(device, cls):
-            return name
-    return type(device).__name__
 
 
 def scsi_controllers(devices):

@@ -51,6 +51,9 @@ func main() {
 		log.Fatal(err)
 	}
 	installExtensions()
+	// host licences, UpdateAssignedLicense (license.go); roles behind HasPrivilegeOnEntities (privileges.go)
+	installLicenses()
+	installPrivileges(*username)
 	installDiskFacts()      // ReconfigVM_Task: new disks' uuid and label, free space on disk edit (disks.go)
 	installStorageSystems() // HostStorageSystem.MountVmfsVolume/UnmountVmfsVolume (storage.go)
 	installVMFacts()
@@ -74,6 +77,10 @@ func main() {
 	server.Config.Handler = withFetchFix(model.Service, server.Config.Handler)
 	server.Config.Handler = withToolsInstaller(server.Config.Handler) // Mount/UnmountToolsInstaller (tools.go)
 	server.Config.Handler = withGuestShutdown(server.Config.Handler)  // ShutdownGuest faults and timing as in vCenter (guestshutdown.go)
+	// the -readonly-username user's Login (privileges.go)
+	server.Config.Handler = withReadOnlyLogin(model.Service, server.Config.Handler)
+	// ReconfigVM_Task faults on demand: extraConfig harness.reconfigureFault (faults.go)
+	server.Config.Handler = withReconfigureFault(server.Config.Handler)
 
 	addr := server.Listener.Addr().(*net.TCPAddr)
 	line, _ := json.Marshal(map[string]interface{}{

@@ -7,13 +7,15 @@ from ansible.module_utils.testing import patch_module_args
 from pyVmomi import vim
 
 from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_client import VSphereError
+from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_datastores import (
+    UNMOUNTED,
+    datastore_facts,
+    datastore_problem,
+)
 from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_lookup import ManagedObject
 from ansible_collections.siterecovery.master_target.plugins.modules import host_datastore_access as module_under_test
 from ansible_collections.siterecovery.master_target.plugins.modules.host_datastore_access import (
-    UNMOUNTED,
     access_after,
-    datastore_facts,
-    datastore_problem,
     datastore_state,
     describe_problems,
     did_you_mean,

@@ -6,17 +6,19 @@ from pyVmomi import vim
 from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_client import VSphereError
 from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_lookup import ManagedObject
 from ansible_collections.siterecovery.master_target.plugins.modules import vm_migration_exclusion as module
-from ansible_collections.siterecovery.master_target.plugins.modules.vm_migration_exclusion import (
+from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_overrides import (
     complies,
-    describe_step,
-    drs_spec,
     find_override,
     override_view,
+    wanted_fields,
+)
+from ansible_collections.siterecovery.master_target.plugins.modules.vm_migration_exclusion import (
+    describe_step,
+    drs_spec,
     plan_override,
     pods_of,
     storage_drs_spec,
     verify,
-    wanted_fields,
 )
 
 VM = vim.VirtualMachine("vm-42")

@@ -1,0 +1,111 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, siterecovery.master_target contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Storage DRS and DRS VM overrides: reading them and judging the exclusion, as pure functions.
+
+Shared by vm_migration_exclusion (which sets them) and failback_readiness_info (which reports).
+"""
+
+from __future__ import annotations
+
+# Properties of a StoragePod and of a ClusterComputeResource that hold the overrides.
+POD_VM_CONFIG = "podStorageDrsEntry.storageDrsConfig.vmConfig"
+POD_ENABLED = "podStorageDrsEntry.storageDrsConfig.podConfig.enabled"
+POD_DEFAULT_BEHAVIOR = "podStorageDrsEntry.storageDrsConfig.podConfig.defaultVmBehavior"
+POD_PATHS = ["name", POD_VM_CONFIG, POD_ENABLED, POD_DEFAULT_BEHAVIOR]
+# configurationEx is declared as ComputeResourceConfigInfo; its ClusterConfigInfoEx fields
+# (drsVmConfig, drsConfig) are read whole rather than by a sub-path vCenter may refuse.
+CLUSTER_CONFIG = "configurationEx"
+CLUSTER_PATHS = ["name", CLUSTER_CONFIG]
+
+
+def override_view(info):
+    """Pure: the fields of a VM override that decide the exclusion, or None when there is no override.
+
+    Works for both StorageDrsVmConfigInfo and ClusterDrsVmConfigInfo. An unset `enabled` means
+    true (the API's default); an unset `behavior` means the cluster's default automation level.
+    """
+    if info is None:
+        return None
+    return dict(enabled=info.enabled is not False, behavior=info.behavior or None)
+
+
+def find_override(entries, vm_moid, key="vm"):
+    """Pure: the VM's entry in a list of overrides (`vm` for Storage DRS, `key` for DRS), or None."""
+    for entry in entries or []:
+        ref = getattr(entry, key, None)
+        if ref is not None and ref._moId == vm_moid:  # pylint: disable=protected-access
+            return entry
+    return None
+
+
+def wanted_fields(level):
+    """Pure: the override fields that exclude the VM at `level` (disabled or manual).
+
+    `disabled` sets only enabled=false: the API says the VM is then excluded whatever the behavior,
+    so an existing behavior is left as it is.
+    """
+    if level == "disabled":
+        return dict(enabled=False)
+    return dict(enabled=True, behavior="manual")
+
+
+def complies(view, level):
+    """Pure: whether an existing override (a view) already excludes the VM at `level`."""
+    return view is not None and all(view.get(field) == value for field, value in wanted_fields(level).items())
+
+
+def pod_facts(pod, vm_moid):
+    """Pure: a StoragePod read with POD_PATHS as {name, enabled, default_behavior, override} for one VM."""
+    return dict(
+        name=pod.name,
+        enabled=bool(pod.get(POD_ENABLED)),
+        default_behavior=pod.get(POD_DEFAULT_BEHAVIOR),
+        override=override_view(find_override(pod.get(POD_VM_CONFIG), vm_moid, key="vm")),
+    )
+
+
+def cluster_facts(cluster, vm_moid):
+    """Pure: a cluster read with CLUSTER_PATHS as {name, enabled, default_behavior, override} for one VM."""
+    config = cluster.get(CLUSTER_CONFIG)
+    drs = getattr(config, "drsConfig", None)
+    return dict(
+        name=cluster.name,
+        enabled=bool(drs is not None and drs.enabled),
+        default_behavior=getattr(drs, "defaultVmBehavior", None) if drs is not None else None,
+        override=override_view(find_override(getattr(config, "drsVmConfig", None), vm_moid, key="key")),
+    )
+
+
+def storage_drs_verdict(pod):
+    """Pure: (status, text) for one datastore cluster holding the VM's files (pod_facts).
+
+    Excluded only by an override with automation disabled (enabled=false): Storage DRS then neither
+    moves the VM's files nor recommends it. Without one, a pod with Storage DRS off is a warning
+    (turning it on would move the files), and an active one is a failure.
+    """
+    name, override = pod["name"], pod["override"]
+    if override is not None and complies(override, "disabled"):
+        return "pass", f"datastore cluster '{name}' has a Storage DRS override disabling automation for it"
+    found = "an override with automation " + (override["behavior"] or "as the cluster") if override is not None else "no VM override"
+    if not pod["enabled"]:
+        return "warn", f"datastore cluster '{name}' has Storage DRS turned off and {found}: turning it on would let it move the VM's disks"
+    return "fail", f"datastore cluster '{name}' runs Storage DRS ({pod['default_behavior'] or 'default'} by default) and has {found}"
+
+
+def drs_verdict(cluster):
+    """Pure: (status, text) for the DRS cluster of the VM's host (cluster_facts).
+
+    Excluded by an override disabled or manual. Without one, DRS off or a manual cluster default is
+    a warning (either can change), and DRS that may migrate the VM is a failure.
+    """
+    name, override = cluster["name"], cluster["override"]
+    if override is not None and (complies(override, "disabled") or complies(override, "manual")):
+        level = "disabled" if not override["enabled"] else "manual"
+        return "pass", f"cluster '{name}' has a DRS override setting it to {level}"
+    found = f"an override with automation {override['behavior'] or 'as the cluster'}" if override is not None else "no VM override"
+    if not cluster["enabled"]:
+        return "warn", f"cluster '{name}' has DRS turned off and {found}: turning DRS on would let it migrate the VM"
+    if cluster["default_behavior"] == "manual" and override is None:
+        return "warn", f"cluster '{name}' runs DRS in manual mode by default and has {found}: a change of the default would migrate the VM"
+    return "fail", f"cluster '{name}' runs DRS ({cluster['default_behavior'] or 'default'}) and has {found}"

@@ -1,0 +1,218 @@
+package main
+
+// Users, roles and privilege queries, which vcsim 0.24 does not model: Login takes
+// one user name (or any), and AuthorizationManager.HasPrivilegeOnEntities (and its
+// siblings) answer "granted" for every privilege of every entity.
+//
+// 1. A second user, -readonly-username/-readonly-password (default
+//    readonly@vsphere.local / VMware1!), logs in beside the -username user. vcsim's
+//    Login compares the one user of Service.Listen, so an HTTP handler serialises
+//    Login requests and, for the read-only user's, puts that user there for the
+//    duration of the call: the session is a real one, with that user name.
+// 2. Permissions: at start, the -username user gets the Admin role and the read-only
+//    user the ReadOnly role (System.Anonymous, System.View, System.Read), both on the
+//    root folder with propagation, as vCenter stores them (tests may add others with
+//    SetEntityPermissions). HasPrivilegeOnEntities, HasPrivilegeOnEntity,
+//    HasUserPrivilegeOnEntities and FetchUserPrivilegeOnEntities answer from them the
+//    way vCenter does: the permissions of the user on the entity itself, else on the
+//    nearest ancestor (inventory parent) that has a propagating one; the union of
+//    their roles' privileges. Group permissions are not evaluated. A sessionId other
+//    than the caller's own is refused with InvalidArgument.
+// Only these queries look at the roles: the simulator does not refuse other calls
+// of the read-only user.
+
+import (
+	"bytes"
+	"flag"
+	"io"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+
+	"github.com/vmware/govmomi/simulator"
+	"github.com/vmware/govmomi/vim25/methods"
+	"github.com/vmware/govmomi/vim25/mo"
+	"github.com/vmware/govmomi/vim25/soap"
+	"github.com/vmware/govmomi/vim25/types"
+)
+
+var (
+	readonlyUsername = flag.String("readonly-username", "readonly@vsphere.local", "a second user, with the ReadOnly role on the root folder")
+	readonlyPassword = flag.String("readonly-password", "VMware1!", "the read-only user's password")
+)
+
+// authorizationManager embeds the simulator's object by value (see storage.go for why).
+type authorizationManager struct {
+	simulator.AuthorizationManager
+}
+
+// installPrivileges gives admin the Admin role and the read-only user the ReadOnly
+// role on the root folder, and serves the privilege queries from the roles.
+func installPrivileges(admin string) {
+	content := simulator.Map.Get(vimServiceInstance()).(*simulator.ServiceInstance).Content
+	am := simulator.Map.Get(content.AuthorizationManager.Reference()).(*simulator.AuthorizationManager)
+	w := &authorizationManager{*am}
+	root := content.RootFolder
+	perms := w.permissionsOn(root)
+	for _, p := range []struct {
+		user string
+		role string
+	}{{admin, "Admin"}, {*readonlyUsername, "ReadOnly"}} {
+		if id, ok := w.roleID(p.role); ok {
+			perms = append(perms, types.Permission{Entity: &root, Principal: p.user, RoleId: id, Propagate: true})
+		}
+	}
+	w.SetEntityPermissions(&types.SetEntityPermissions{This: w.Self, Entity: root, Permission: perms})
+	simulator.Map.Put(w)
+}
+
+func (m *authorizationManager) roleID(name string) (int32, bool) {
+	for _, r := range m.RoleList {
+		if r.Name == name {
+			return r.RoleId, true
+		}
+	}
+	return 0, false
+}
+
+func (m *authorizationManager) permissionsOn(ref types.ManagedObjectReference) []types.Permission {
+	res := m.RetrieveEntityPermissions(&types.RetrieveEntityPermissions{This: m.Self, Entity: ref})
+	return res.(*methods.RetrieveEntityPermissionsBody).Res.Returnval
+}
+
+// granted is the set of privileges `user` holds on the entity `ref`.
+func (m *authorizationManager) granted(user string, ref types.ManagedObjectReference) map[string]bool {
+	out := map[string]bool{}
+	e, _ := simulator.Map.Get(ref).(mo.Entity)
+	for own := true; e != nil; own = false {
+		var roles []int32
+		for _, p := range m.permissionsOn(e.Reference()) {
+			if !p.Group && strings.EqualFold(p.Principal, user) && (own || p.Propagate) {
+				roles = append(roles, p.RoleId)
+			}
+		}
+		if len(roles) > 0 {
+			for _, id := range roles {
+				for _, r := range m.RoleList {
+					if r.RoleId == id {
+						for _, priv := range r.Privilege {
+							out[priv] = true
+						}
+					}
+				}
+			}
+			return out
+		}
+		parent := e.Entity().Parent
+		if parent == nil {
+			break
+		}
+		e, _ = simulator.Map.Get(*parent).(mo.Entity)
+	}
+	return out
+}
+
+func (m *authorizationManager) availability(user string, entities []types.ManagedObjectReference, ids []string) []types.EntityPrivilege {
+	var out []types.EntityPrivilege
+	for _, ref := range entities {
+		have := m.granted(user, ref)
+		item := types.EntityPrivilege{Entity: ref}
+		for _, id := range ids {
+			item.PrivAvailability = append(item.PrivAvailability, types.PrivilegeAvailability{PrivId: id, IsGranted: have[id]})
+		}
+		out = append(out, item)
+	}
+	return out
+}
+
+func sessionUser(ctx *simulator.Context, id string) (string, *soap.Fault) {
+	if ctx.Session == nil || ctx.Session.Key != id {
+		return "", simulator.Fault("sessionId is not the caller's session", &types.InvalidArgument{InvalidProperty: "sessionId"})
+	}
+	return ctx.Session.UserName, nil
+}
+
+func (m *authorizationManager) HasPrivilegeOnEntities(ctx *simulator.Context, req *types.HasPrivilegeOnEntities) soap.HasFault {
+	body := &methods.HasPrivilegeOnEntitiesBody{}
+	user, fault := sessionUser(ctx, req.SessionId)
+	if fault != nil {
+		body.Fault_ = fault
+		return body
+	}
+	body.Res = &types.HasPrivilegeOnEntitiesResponse{Returnval: m.availability(user, req.Entity, req.PrivId)}
+	return body
+}
+
+func (m *authorizationManager) HasPrivilegeOnEntity(ctx *simulator.Context, req *types.HasPrivilegeOnEntity) soap.HasFault {
+	body := &methods.HasPrivilegeOnEntityBody{}
+	user, fault := sessionUser(ctx, req.SessionId)
+	if fault != nil {
+		body.Fault_ = fault
+		return body
+	}
+	have := m.granted(user, req.Entity)
+	res := make([]bool, len(req.PrivId))
+	for i, id := range req.PrivId {
+		res[i] = have[id]
+	}
+	body.Res = &types.HasPrivilegeOnEntityResponse{Returnval: res}
+	return body
+}
+
+func (m *authorizationManager) HasUserPrivilegeOnEntities(req *types.HasUserPrivilegeOnEntities) soap.HasFault {
+	return &methods.HasUserPrivilegeOnEntitiesBody{
+		Res: &types.HasUserPrivilegeOnEntitiesResponse{Returnval: m.availability(req.UserName, req.Entities, req.PrivId)},
+	}
+}
+
+func (m *authorizationManager) FetchUserPrivilegeOnEntities(req *types.FetchUserPrivilegeOnEntities) soap.HasFault {
+	var out []types.UserPrivilegeResult
+	for _, ref := range req.Entities {
+		item := types.UserPrivilegeResult{Entity: ref}
+		for id := range m.granted(req.UserName, ref) {
+			item.Privileges = append(item.Privileges, id)
+		}
+		out = append(out, item)
+	}
+	return &methods.FetchUserPrivilegeOnEntitiesBody{Res: &types.FetchUserPrivilegeOnEntitiesResponse{Returnval: out}}
+}
+
+var (
+	loginRequest  = regexp.MustCompile(`<(\w+:)?Login[\s>]`)
+	loginUserName = regexp.MustCompile(`<(\w+:)?userName(\s[^>]*)?>([^<]*)</`)
+)
+
+// withReadOnlyLogin lets the read-only user log in (see the top of this file).
+func withReadOnlyLogin(svc *simulator.Service, next http.Handler) http.Handler {
+	var mu sync.Mutex
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost || !strings.HasPrefix(r.URL.Path, "/sdk") {
+			next.ServeHTTP(w, r)
+			return
+		}
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			w.WriteHeader(http.StatusBadRequest)
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		if !loginRequest.Match(body) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		// Every Login passes here one at a time: Listen.User is read only by Login.
+		mu.Lock()
+		defer mu.Unlock()
+		match := loginUserName.FindSubmatch(body)
+		if match == nil || string(match[3]) != *readonlyUsername || svc.Listen == nil {
+			next.ServeHTTP(w, r)
+			return
+		}
+		saved := svc.Listen.User
+		svc.Listen.User = url.UserPassword(*readonlyUsername, *readonlyPassword)
+		defer func() { svc.Listen.User = saved }()
+		next.ServeHTTP(w, r)
+	})
+}
