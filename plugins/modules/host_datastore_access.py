@@ -306,8 +306,12 @@ def read_facts(client, objects):
     return {ds["moid"]: ds for ds in (datastore_facts(item) for item in read_objects(client, objects, DATASTORE_PATHS))}
 
 
-def mount(host, ds, mounted_before):
-    """Mount a VMFS volume on the host; a refusal names the datastore, the host and what this run already mounted."""
+def mount(client, host, ds, obj, mounted_before):
+    """Mount a VMFS volume on the host; a refusal names the datastore, the host and what this run already mounted.
+
+    A refusal because another run (a parallel task for another master target on the same host)
+    mounted it since we read it is the state we want, not an error.
+    """
     done = f" Already mounted by this run: {', '.join(mounted_before)}." if mounted_before else " Nothing was changed."
     if not ds["vmfs_uuid"]:
         raise VSphereError(f"Datastore '{ds['name']}' reports no VMFS uuid (info.vmfs.uuid), so it cannot be mounted on host '{host.name}'.{done}")
@@ -315,6 +319,13 @@ def mount(host, ds, mounted_before):
         # A plain method, not a task: it returns once the host has mounted the volume.
         host.get("configManager.storageSystem").MountVmfsVolume(vmfsUuid=ds["vmfs_uuid"])
     except vmodl.MethodFault as fault:
+        # InvalidState: already mounted. vCenter may learn of a mount from the host a moment after it
+        # happened, so that fault is left to wait_until_usable() to confirm.
+        if isinstance(fault, vim.fault.InvalidState):
+            return
+        now = read_facts(client, [obj]).get(ds["moid"])
+        if now is not None and datastore_problem(now, host.moid) is None:
+            return
         raise VSphereError(
             f"Mounting datastore '{ds['name']}' on host '{host.name}' was refused: {fault_text(fault)}. "
             f"Check the host's storage (Storage Devices in vCenter), or mount it in the vSphere Client to see the host's reason.{done}"
@@ -384,7 +395,7 @@ def ensure_datastore_access(module, client):
             to_mount.append(ds)
     if to_mount and not module.check_mode:
         for index, ds in enumerate(to_mount):
-            mount(host, ds, [item["name"] for item in to_mount[:index]])
+            mount(client, host, ds, objects[ds["moid"]], [item["name"] for item in to_mount[:index]])
         fresh = wait_until_usable(client, [objects[ds["moid"]] for ds in to_mount], host)
         chosen = [fresh.get(ds["moid"], ds) for ds in chosen]
     mounted_now = {ds["moid"] for ds in to_mount}

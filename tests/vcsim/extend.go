@@ -5,6 +5,7 @@ package main
 // MoRef, so clients see the same managed object with a fixed method.
 
 import (
+	"reflect"
 	"strings"
 
 	"github.com/vmware/govmomi/simulator"
@@ -259,18 +260,34 @@ func (vmFacts) UpdateObject(obj mo.Reference, changes []types.PropertyChange) {
 
 func (vmFacts) RemoveObject(types.ManagedObjectReference) {}
 
+// indexControllerDevices sets each controller's device list, on a copy of the
+// controller: vcsim gives every VM the same default device objects (IDE, PCI, PS2,
+// SIO), so writing into them would change what every other VM reports.
 func indexControllerDevices(devices []types.BaseVirtualDevice) {
 	attached := map[int32][]int32{}
 	for _, d := range devices {
 		v := d.GetVirtualDevice()
 		attached[v.ControllerKey] = append(attached[v.ControllerKey], v.Key)
 	}
-	for _, d := range devices {
-		if c, ok := d.(types.BaseVirtualController); ok {
-			vc := c.GetVirtualController()
+	for i, d := range devices {
+		if _, ok := d.(types.BaseVirtualController); ok {
+			own := copyDevice(d)
+			vc := own.(types.BaseVirtualController).GetVirtualController()
 			vc.Device = attached[vc.Key]
+			devices[i] = own
 		}
 	}
+}
+
+// copyDevice returns a shallow copy of a device (a pointer to a new struct).
+func copyDevice(d types.BaseVirtualDevice) types.BaseVirtualDevice {
+	v := reflect.ValueOf(d)
+	if v.Kind() != reflect.Ptr {
+		return d
+	}
+	c := reflect.New(v.Elem().Type())
+	c.Elem().Set(v.Elem())
+	return c.Interface().(types.BaseVirtualDevice)
 }
 
 // dedupeExtraConfigAfter runs on the task's final update, inside the reconfigure
