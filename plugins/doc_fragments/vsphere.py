@@ -55,6 +55,19 @@ requirements:
 notes:
   - All modules of this collection are in the action group C(siterecovery.master_target.vmware), so the
     connection options can be set once with C(module_defaults).
+  - Session reuse (opt-in). Each task logs in to vCenter and out again. With the environment variable
+    E(SITERECOVERY_VSPHERE_SESSION_CACHE=true) set where the module runs (for example with
+    the play keyword C(environment)), the first task keeps its
+    session and later tasks with the same O(hostname), O(port), O(username) and O(password) use it after
+    checking with vCenter that it is still valid; a session that vCenter has ended means a normal login.
+    This saves the login and logout round trips of every task.
+  - The session id is kept in a file readable only by the user running the module (mode 0600, in a
+    0700 directory), E(SITERECOVERY_VSPHERE_SESSION_CACHE_DIR), default
+    C(~/.cache/siterecovery.master_target/vsphere-sessions). One file per host, port and user; it holds
+    a salted digest of the password, so a changed password never reuses an old session. Whoever can
+    read that file can act as that user in vCenter until the session ends (vCenter ends idle sessions,
+    by default after 30 minutes), which is why the cache is off by default. The session is not logged
+    out at the end of the run; remove the file, or let vCenter expire it.
 """
 
     # How a module selects the one VM it works on.

@@ -10,18 +10,28 @@ community.vmware's, so existing inventories and AWX "VMware vCenter" credentials
 from __future__ import annotations
 
 import atexit
+import http.client
 import socket
 import ssl
+from xml.parsers.expat import ExpatError
 
 from ansible.module_utils.basic import env_fallback, missing_required_lib
 
+from ansible_collections.siterecovery.master_target.plugins.module_utils import _vsphere_session
+
 try:
-    from pyVim.connect import Disconnect, SmartConnect
+    from pyVim.connect import SmartStubAdapter
     from pyVmomi import vim, vmodl
 except ImportError:  # pragma: no cover - reported by connect()
     HAS_PYVMOMI = False
 else:
     HAS_PYVMOMI = True
+
+
+# What pyVmomi raises when the connection to vCenter breaks in the middle of a call: the socket
+# closed or reset (http.client.RemoteDisconnected is a ConnectionResetError), a timeout, a TLS
+# error, a reply cut short (IncompleteRead, or ExpatError when the SOAP parser hits the cut).
+CONNECTION_ERRORS = (ConnectionError, TimeoutError, ssl.SSLError, http.client.HTTPException, ExpatError)
 
 
 class VSphereError(Exception):
@@ -49,24 +59,60 @@ def connection_argument_spec():
 
 
 class VSphereClient:
-    """A logged-in session; `content` is the ServiceContent (root folder, collectors, managers)."""
+    """A logged-in session; `content` is the ServiceContent (root folder, collectors, managers).
 
-    def __init__(self, service_instance, hostname):
+    With the session cache (_vsphere_session), `session_cache` is the cache entry and `resumed` says
+    whether this session came from it; disconnect() then leaves the session logged in for later tasks.
+    """
+
+    def __init__(self, service_instance, hostname, content=None):
         self.service_instance = service_instance
         self.hostname = hostname
-        self.content = service_instance.RetrieveContent()
+        # connect() passes the ServiceContent it already read: one round trip less per task.
+        self.content = content or service_instance.RetrieveContent()
+        self.session_cache = None
+        self.resumed = False
 
     @property
     def stub(self):
         return self.service_instance._stub  # pylint: disable=protected-access
 
+    def _keeps_session(self):
+        if self.resumed:
+            return True  # other tasks may be using the cached session right now
+        # A task running at the same time may have put its own session in the cache meanwhile: then
+        # this one logs out, so at most one session per cache entry is left behind.
+        return self.session_cache is not None and self.session_cache.holds(self.stub.GetSessionId() or "")
+
     def disconnect(self):
         if self.service_instance is not None:
             try:
-                Disconnect(self.service_instance)
+                if not self._keeps_session():
+                    # The ServiceContent read at login names the SessionManager (pyVim's Disconnect
+                    # would read it again: one round trip more).
+                    self.content.sessionManager.Logout()
+                self.stub.DropConnections()
             except Exception:  # pylint: disable=broad-except
                 pass  # logging out of a session that is already gone must not mask the real result
             self.service_instance = None
+
+
+def connection_error_text(error):
+    """Pure: what broke, for a message: the reply cut short, or the error's own words with its type."""
+    if isinstance(error, (ExpatError, http.client.IncompleteRead)):
+        return f"the reply was cut short: {type(error).__name__}: {error}"
+    return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+
+
+def connection_lost(params, error):
+    """The VSphereError for a connection that broke in the middle of a run (not at login)."""
+    where = f"{params.get('hostname')}:{params.get('port') or 443}"
+    return VSphereError(
+        f"The connection to vCenter {where} was lost in the middle of the run ({connection_error_text(error)}). "
+        "A change this run had already submitted to vCenter may have been applied; nothing else was. Check the network path "
+        "to vCenter (proxies, firewalls, load balancers) and that vCenter is up, then run the task again: it reads the "
+        "current state and does only what is left."
+    )
 
 
 def _require(params, name, env):
@@ -103,8 +149,18 @@ def connect(params):
         kwargs["httpProxyHost"] = params["proxy_host"]
         kwargs["httpProxyPort"] = params.get("proxy_port") or 80
 
+    cache = _vsphere_session.SessionCache(hostname, port, username, password) if _vsphere_session.enabled() else None
+    if cache is not None:
+        ssl_context = kwargs.get("sslContext") or ssl._create_unverified_context()  # pylint: disable=protected-access
+        resumed = _vsphere_session.resume(cache, hostname, port, ssl_context, kwargs.get("httpProxyHost"), kwargs.get("httpProxyPort"))
+        if resumed is not None:
+            client = VSphereClient(resumed[0], hostname, resumed[1])
+            client.session_cache, client.resumed = cache, True
+            atexit.register(client.disconnect)
+            return client
+
     try:
-        service_instance = SmartConnect(**kwargs)
+        service_instance, content = _login(kwargs)
     except vim.fault.InvalidLogin:
         raise VSphereError(
             f"Login to vCenter {where} as '{username}' failed: the user name or password is wrong. "
@@ -125,12 +181,30 @@ def connect(params):
     except Exception as error:  # pylint: disable=broad-except
         if _is_certificate_error(error):
             raise VSphereError(
-                f"The TLS certificate of vCenter {where} is not trusted ({error}). Add the vCenter CA certificate to this machine's "
-                "trust store, or set validate_certs: false (VMWARE_VALIDATE_CERTS=false) if you accept an unverified connection."
+                f"The TLS certificate of vCenter {where} is not trusted ({error}). Trust the vCenter CA: add its certificate to this "
+                "machine's trust store, or point the SSL_CERT_FILE environment variable at a PEM file holding it. Or set "
+                "validate_certs: false (VMWARE_VALIDATE_CERTS=false) if you accept an unverified connection."
             ) from None
         if isinstance(error, (OSError, ssl.SSLError)):
             raise VSphereError(f"Cannot connect to vCenter {where}: {error}. Check the hostname, port and proxy options.") from None
         raise
-    client = VSphereClient(service_instance, hostname)
+    client = VSphereClient(service_instance, hostname, content)
+    if cache is not None and client.stub.GetSessionId():
+        client.session_cache = cache
+        cache.store(client.stub.GetSessionId(), client.stub.version)
     atexit.register(client.disconnect)
     return client
+
+
+def _login(kwargs):
+    """SmartConnect without its second RetrieveServiceContent: (ServiceInstance, ServiceContent).
+
+    The same steps: probe the newest API version both sides speak, read the ServiceContent, Login.
+    """
+    login = dict(kwargs)
+    user, pwd = login.pop("user"), login.pop("pwd")
+    stub = SmartStubAdapter(**login)
+    service_instance = vim.ServiceInstance("ServiceInstance", stub)
+    content = service_instance.RetrieveContent()
+    content.sessionManager.Login(user, pwd, None)
+    return service_instance, content

@@ -124,6 +124,29 @@ def read_inventory(client, obj_types, paths_by_type, container=None):
         view.DestroyView()
 
 
+def _vm_tree_spec(root_folder):
+    """The VM folder tree from the root folder: datacenters, their VM folders, sub-folders, VMs and vApps.
+
+    Read with one RetrievePropertiesEx and no ContainerView (whose create and destroy cost two more
+    round trips): name and parent of every VM, folder and datacenter, as read_inventory would.
+    """
+    spec = vmodl.query.PropertyCollector
+    folder_children = spec.TraversalSpec(
+        name="folderChildren", type=vim.Folder, path="childEntity", skip=False,
+        selectSet=[spec.SelectionSpec(name=name) for name in ("folderChildren", "datacenterVms", "vappVms", "vappChildren")],
+    )
+    datacenter_vms = spec.TraversalSpec(name="datacenterVms", type=vim.Datacenter, path="vmFolder", skip=False,
+                                        selectSet=[spec.SelectionSpec(name="folderChildren")])
+    # VMs of a vApp hang below it (VirtualApp.vm), nested vApps below resourcePool.
+    vapp_vms = spec.TraversalSpec(name="vappVms", type=vim.VirtualApp, path="vm", skip=False)
+    vapp_children = spec.TraversalSpec(name="vappChildren", type=vim.VirtualApp, path="resourcePool", skip=False,
+                                       selectSet=[spec.SelectionSpec(name="vappVms"), spec.SelectionSpec(name="vappChildren")])
+    return spec.FilterSpec(
+        objectSet=[spec.ObjectSpec(obj=root_folder, skip=False, selectSet=[folder_children, datacenter_vms, vapp_vms, vapp_children])],
+        propSet=[spec.PropertySpec(type=obj_type, pathSet=["name", "parent"]) for obj_type in (vim.VirtualMachine, vim.Folder, vim.Datacenter)],
+    )
+
+
 def inventory_paths(objects):
     """Set `.path` ("/DC0/vm/folder/name") on each object from the name/parent of every object read.
 
@@ -191,12 +214,8 @@ def find_vm(client, params, paths=()):
     Returns a ManagedObject with .props holding `paths` plus name, and .path its inventory path.
     """
     if params.get("name"):
-        inventory = read_inventory(
-            client,
-            [vim.VirtualMachine, vim.Folder, vim.Datacenter],
-            {vim.VirtualMachine: ["name", "parent"], vim.Folder: ["name", "parent"], vim.Datacenter: ["name", "parent"]},
-        )
-        inventory_paths(inventory)
+        # Two round trips whatever the inventory size: the VM tree's names, then the chosen VM's paths.
+        inventory = inventory_paths(_retrieve(client, _vm_tree_spec(client.content.rootFolder)))
         vms = [item for item in inventory if isinstance(item.obj, vim.VirtualMachine)]
         chosen = select_by_name(vms, params["name"], params.get("folder"), params.get("datacenter"))
         obj, path = chosen.obj, chosen.path

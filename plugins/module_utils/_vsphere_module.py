@@ -9,9 +9,11 @@ import traceback
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_client import (
+    CONNECTION_ERRORS,
     VSphereError,
     connect,
     connection_argument_spec,
+    connection_lost,
 )
 from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_lookup import (
     VM_SELECTION_RULES,
@@ -65,6 +67,9 @@ def run_module(module, work):
         result = work(module, client)
     except VSphereError as error:
         module.fail_json(msg=error.msg, **error.details)
+    except CONNECTION_ERRORS as error:
+        # Lost after login (login failures are VSphereErrors of connect()): one message, no traceback.
+        module.fail_json(msg=connection_lost(module.params, error).msg)
     except Exception as error:  # pylint: disable=broad-except
         # Last resort, so the user still gets one message instead of a bare traceback.
         module.fail_json(msg=f"Unexpected error: {type(error).__name__}: {error}", exception=traceback.format_exc())

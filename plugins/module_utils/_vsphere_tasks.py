@@ -7,7 +7,11 @@ from __future__ import annotations
 
 import time
 
-from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_client import VSphereError
+from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_client import (
+    CONNECTION_ERRORS,
+    VSphereError,
+    connection_error_text,
+)
 from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_lookup import read_object
 
 try:
@@ -37,7 +41,7 @@ def wait_for_task(client, task, action, target, timeout=3600):
         if state == "success":
             return info.get("info.result")
         if state == "error":
-            raise VSphereError(f"{action} of {target} failed in vCenter: {fault_text(info.get('info.error'))}.")
+            raise VSphereError(f"{action} of {target} failed in vCenter: {fault_text(info.get('info.error'))}. Fix that cause, then run again.")
         if time.monotonic() > deadline:
             raise VSphereError(f"{action} of {target} did not finish within {timeout} s; check the task in vCenter ({task._moId}).")
         time.sleep(delay)
@@ -46,8 +50,20 @@ def wait_for_task(client, task, action, target, timeout=3600):
 
 def run_task(client, start, action, target, timeout=3600):
     """Start a task with `start()` and wait for it; a fault raised by the start itself reads the same."""
+    again = "then run the task again: it reads the current state and does only what is left."
     try:
         task = start()
     except vmodl.MethodFault as fault:
-        raise VSphereError(f"{action} of {target} was refused by vCenter: {fault_text(fault)}.") from None
-    return wait_for_task(client, task, action, target, timeout)
+        raise VSphereError(f"{action} of {target} was refused by vCenter: {fault_text(fault)}. Fix that cause, then run again.") from None
+    except CONNECTION_ERRORS as error:
+        raise VSphereError(
+            f"The connection to vCenter {client.hostname} was lost while starting {action} of {target} ({connection_error_text(error)}): "
+            f"vCenter may or may not have received the request. Check the recent tasks of {target} in vCenter, {again}"
+        ) from None
+    try:
+        return wait_for_task(client, task, action, target, timeout)
+    except CONNECTION_ERRORS as error:
+        raise VSphereError(
+            f"The connection to vCenter {client.hostname} was lost while waiting for {action} of {target} ({connection_error_text(error)}): "
+            f"the task ({task._moId}) had started and may still finish in vCenter. Check it in the recent tasks of {target}, {again}"
+        ) from None
