@@ -2,14 +2,17 @@
 
 No Windows host can run here, so these tests cover what runs on the controller: the playbook syntax,
 the argument specification (ansible-doc, and its agreement with defaults/main.yml), and every check of
-the variables. The role is run against a host on the ``winrm`` connection (127.0.0.1, port 1; pywinrm
-is not installed): a task that needed the connection would fail with "winrm or requests is not
-installed", so a failure in the role's own checks proves they ran before any connection was tried.
+the variables. The role is run against a host on the ``winrm`` connection (127.0.0.1, port 1) with a
+transport that does not exist: a task that needed the connection fails with "The installed version of
+WinRM does not support transport(s) ..." (or "winrm or requests is not installed" where pywinrm is
+missing) before any network access, so a failure in the role's own checks proves they ran before any
+connection was tried.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -29,8 +32,9 @@ PLAYBOOK = f"""
   roles:
     - role: {ROLE}
 """
-# What the connection plugin says when a task tries to connect (pywinrm is not installed here).
-CONNECTION_ATTEMPT = "winrm or requests is not installed"
+# What the connection plugin says when a task tries to connect: pywinrm refuses the made-up transport
+# (a task failure, not "unreachable", so the role's own error handling still runs).
+CONNECTION_ATTEMPT = re.compile(r"does not support transport\(s\)|winrm or requests is not installed")
 
 
 def _bin(name: str) -> str:
@@ -39,7 +43,7 @@ def _bin(name: str) -> str:
 
 @pytest.fixture
 def inventory(tmp_path):
-    """A Windows host on loopback, port 1: nothing listens there, and pywinrm is missing anyway."""
+    """A Windows host on loopback, port 1, with a WinRM transport that does not exist: nothing is ever sent."""
     path = tmp_path / "inventory.yml"
     path.write_text(
         yaml.safe_dump(
@@ -52,6 +56,7 @@ def inventory(tmp_path):
                             "ansible_port": 1,
                             "ansible_user": "Administrator",
                             "ansible_password": "not-used",
+                            "ansible_winrm_transport": ["no-such-transport"],
                         }
                     }
                 }
@@ -82,7 +87,7 @@ def failed_task_after_ignored(result):
 
 
 def assert_no_connection_tried(result):
-    assert CONNECTION_ATTEMPT not in result.stdout + result.stderr, f"a task tried to connect{result.debug}"
+    assert not CONNECTION_ATTEMPT.search(result.stdout + result.stderr), f"a task tried to connect{result.debug}"
     assert result["stats"]["winmt"]["unreachable"] == 0, result.debug
 
 
@@ -228,7 +233,7 @@ def test_retention_can_be_skipped_without_a_disk(inventory):
     result = run_role(inventory, windows_retention_manage=False)
     task = failed_task(result)
     assert name(task) == "Look for the VMware Tools service", result.debug
-    assert CONNECTION_ATTEMPT in task["result"]["msg"], result.debug
+    assert CONNECTION_ATTEMPT.search(task["result"]["msg"]), result.debug
 
 
 @pytest.mark.parametrize(
@@ -247,7 +252,7 @@ def test_good_variables_pass_every_check_and_reach_the_host(inventory, variables
     result = run_role(inventory, **variables)
     reached = [task for task in result["tasks"] if task["result"].get("failed")][0]
     assert name(reached) == first_host_task, result.debug
-    assert CONNECTION_ATTEMPT in json.dumps(reached["result"]), result.debug
+    assert CONNECTION_ATTEMPT.search(json.dumps(reached["result"])), result.debug
     validation = [t for t in result["tasks"] if t["action"].endswith("validate_argument_spec")]
     assert len(validation) == 1 and not validation[0]["result"].get("failed"), result.debug
 
