@@ -24,12 +24,9 @@ package main
 // ReconfigVMTask under the VM's lock.
 
 import (
-	"bytes"
-	"io"
 	"net/http"
 	"regexp"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/vmware/govmomi/simulator"
@@ -124,40 +121,13 @@ func knobValue(vm *simulator.VirtualMachine) string {
 // reconfigureCall finds the _this of a ReconfigVM_Task request.
 var reconfigureCall = regexp.MustCompile(`<(?:\w+:)?ReconfigVM_Task[\s>/][\s\S]*?<(?:\w+:)?_this\b([^>]*)>\s*([^<\s]+)\s*<`)
 
-var reconfigureFaultMu sync.Mutex
-
 func withReconfigureFault(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodPost || !strings.HasPrefix(r.URL.Path, "/sdk") {
-			next.ServeHTTP(w, r)
-			return
-		}
-		body, err := io.ReadAll(r.Body)
-		if err != nil {
-			w.WriteHeader(http.StatusBadRequest)
-			return
-		}
-		if m := reconfigureCall.FindSubmatchIndex(body); m != nil {
-			attrs := body[m[2]:m[3]]
-			ref := types.ManagedObjectReference{Type: "VirtualMachine", Value: string(body[m[4]:m[5]])}
-			vm, ok := simulator.Map.Get(ref).(*simulator.VirtualMachine)
-			armed := false
-			if ok && bytes.Contains(attrs, []byte(`"VirtualMachine"`)) {
-				simulator.Map.WithLock(vm, func() { armed = knobValue(vm) != "" })
-			}
-			if armed {
-				stand := types.ManagedObjectReference{Type: reconfigureFaultType, Value: ref.Value}
-				reconfigureFaultMu.Lock()
-				if simulator.Map.Get(stand) == nil {
-					simulator.Map.Put(&reconfigureFault{ExtensibleManagedObject: mo.ExtensibleManagedObject{Self: stand}, vm: ref})
-				}
-				reconfigureFaultMu.Unlock()
-				attrs = bytes.Replace(attrs, []byte(`"VirtualMachine"`), []byte(`"`+reconfigureFaultType+`"`), 1)
-				body = append(append(append([]byte{}, body[:m[2]]...), attrs...), body[m[3]:]...)
-			}
-		}
-		r.Body = io.NopCloser(bytes.NewReader(body))
-		r.ContentLength = int64(len(body))
-		next.ServeHTTP(w, r)
+	armed := func(vm *simulator.VirtualMachine) bool {
+		knob := ""
+		simulator.Map.WithLock(vm, func() { knob = knobValue(vm) })
+		return knob != ""
+	}
+	return withVMStandIn(next, reconfigureCall, reconfigureFaultType, armed, func(self, vm types.ManagedObjectReference) mo.Reference {
+		return &reconfigureFault{ExtensibleManagedObject: mo.ExtensibleManagedObject{Self: self}, vm: vm}
 	})
 }

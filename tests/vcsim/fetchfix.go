@@ -30,18 +30,11 @@ const systemErrorFault = `<?xml version="1.0" encoding="UTF-8"?>
 <soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><soapenv:Body><soapenv:Fault><faultcode>ServerFaultCode</faultcode><faultstring>%s</faultstring><detail><SystemErrorFault xmlns="urn:vim25" xsi:type="SystemError"><reason>%s</reason></SystemErrorFault></detail></soapenv:Fault></soapenv:Body></soapenv:Envelope>`
 
 func withFetchFix(svc *simulator.Service, next http.Handler) http.Handler {
-	sdk := map[string]bool{"/sdk": true, "/sdk/vimService": true}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !sdk[r.URL.Path] || r.Method != http.MethodPost {
-			next.ServeHTTP(w, r)
+		body, ok := readSOAP(w, r, next)
+		if !ok {
 			return
 		}
-		body, err := io.ReadAll(r.Body)
-		if err != nil {
-			w.WriteHeader(http.StatusBadRequest)
-			return
-		}
-		r.Body = io.NopCloser(bytes.NewReader(body))
 		isFetch := fetchRequest.Match(body)
 
 		defer func() {

@@ -20,14 +20,11 @@ package main
 // power-off itself (events, property updates).
 
 import (
-	"bytes"
-	"io"
 	"log"
 	"net/http"
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/vmware/govmomi/simulator"
@@ -133,35 +130,8 @@ func guestShutdownMode(vm *simulator.VirtualMachine) (string, time.Duration) {
 // shutdownCall finds the _this of a ShutdownGuest request.
 var shutdownCall = regexp.MustCompile(`<(?:\w+:)?ShutdownGuest[\s>/][\s\S]*?<(?:\w+:)?_this\b([^>]*)>\s*([^<\s]+)\s*<`)
 
-var guestShutdownMu sync.Mutex
-
 func withGuestShutdown(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodPost || !strings.HasPrefix(r.URL.Path, "/sdk") {
-			next.ServeHTTP(w, r)
-			return
-		}
-		body, err := io.ReadAll(r.Body)
-		if err != nil {
-			w.WriteHeader(http.StatusBadRequest)
-			return
-		}
-		if m := shutdownCall.FindSubmatchIndex(body); m != nil {
-			attrs := body[m[2]:m[3]]
-			vm := types.ManagedObjectReference{Type: "VirtualMachine", Value: string(body[m[4]:m[5]])}
-			if _, ok := simulator.Map.Get(vm).(*simulator.VirtualMachine); ok && bytes.Contains(attrs, []byte(`"VirtualMachine"`)) {
-				stand := types.ManagedObjectReference{Type: guestShutdownType, Value: vm.Value}
-				guestShutdownMu.Lock()
-				if simulator.Map.Get(stand) == nil {
-					simulator.Map.Put(&guestShutdown{ExtensibleManagedObject: mo.ExtensibleManagedObject{Self: stand}, vm: vm})
-				}
-				guestShutdownMu.Unlock()
-				attrs = bytes.Replace(attrs, []byte(`"VirtualMachine"`), []byte(`"`+guestShutdownType+`"`), 1)
-				body = append(append(append([]byte{}, body[:m[2]]...), attrs...), body[m[3]:]...)
-			}
-		}
-		r.Body = io.NopCloser(bytes.NewReader(body))
-		r.ContentLength = int64(len(body))
-		next.ServeHTTP(w, r)
+	return withVMStandIn(next, shutdownCall, guestShutdownType, nil, func(self, vm types.ManagedObjectReference) mo.Reference {
+		return &guestShutdown{ExtensibleManagedObject: mo.ExtensibleManagedObject{Self: self}, vm: vm}
 	})
 }

@@ -22,9 +22,7 @@ package main
 // of the read-only user.
 
 import (
-	"bytes"
 	"flag"
-	"io"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -188,16 +186,10 @@ var (
 func withReadOnlyLogin(svc *simulator.Service, next http.Handler) http.Handler {
 	var mu sync.Mutex
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodPost || !strings.HasPrefix(r.URL.Path, "/sdk") {
-			next.ServeHTTP(w, r)
+		body, ok := readSOAP(w, r, next)
+		if !ok {
 			return
 		}
-		body, err := io.ReadAll(r.Body)
-		if err != nil {
-			w.WriteHeader(http.StatusBadRequest)
-			return
-		}
-		r.Body = io.NopCloser(bytes.NewReader(body))
 		if !loginRequest.Match(body) {
 			next.ServeHTTP(w, r)
 			return

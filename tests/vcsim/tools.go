@@ -26,8 +26,6 @@ package main
 //    simulator still does the session check, decoding, locking and fault encoding.
 
 import (
-	"bytes"
-	"io"
 	"log"
 	"net/http"
 	"regexp"
@@ -307,30 +305,7 @@ func hasCdrom(vm *simulator.VirtualMachine) bool {
 var installerCall = regexp.MustCompile(`<(?:\w+:)?(?:Mount|Unmount)ToolsInstaller[\s>/][\s\S]*?<(?:\w+:)?_this\b([^>]*)>\s*([^<\s]+)\s*<`)
 
 func withToolsInstaller(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodPost || !strings.HasPrefix(r.URL.Path, "/sdk") {
-			next.ServeHTTP(w, r)
-			return
-		}
-		body, err := io.ReadAll(r.Body)
-		if err != nil {
-			w.WriteHeader(http.StatusBadRequest)
-			return
-		}
-		if m := installerCall.FindSubmatchIndex(body); m != nil {
-			attrs := body[m[2]:m[3]]
-			vm := types.ManagedObjectReference{Type: "VirtualMachine", Value: string(body[m[4]:m[5]])}
-			if _, ok := simulator.Map.Get(vm).(*simulator.VirtualMachine); ok && bytes.Contains(attrs, []byte(`"VirtualMachine"`)) {
-				stand := types.ManagedObjectReference{Type: installerType, Value: vm.Value}
-				if simulator.Map.Get(stand) == nil {
-					simulator.Map.Put(&toolsInstaller{ExtensibleManagedObject: mo.ExtensibleManagedObject{Self: stand}, vm: vm})
-				}
-				attrs = bytes.Replace(attrs, []byte(`"VirtualMachine"`), []byte(`"`+installerType+`"`), 1)
-				body = append(append(append([]byte{}, body[:m[2]]...), attrs...), body[m[3]:]...)
-			}
-		}
-		r.Body = io.NopCloser(bytes.NewReader(body))
-		r.ContentLength = int64(len(body))
-		next.ServeHTTP(w, r)
+	return withVMStandIn(next, installerCall, installerType, nil, func(self, vm types.ManagedObjectReference) mo.Reference {
+		return &toolsInstaller{ExtensibleManagedObject: mo.ExtensibleManagedObject{Self: self}, vm: vm}
 	})
 }
