@@ -265,7 +265,7 @@ def check_protected_datastore(vm, mt, datastores):
     return row("protected_vm.datastore", "fail", mt["name"], objects,
                " ".join(f"Datastore {ds['name']} of {vm['name']} cannot be used from host {mt['host']} of {mt['name']}: {problem.problem}."
                         for ds, problem in bad),
-               f"Fix {bad[0][0]['name']}: {fixes.get(first.code, first.fix)}.")
+               f"Datastore {bad[0][0]['name']}: {fixes.get(first.code, first.fix)}.")
 
 
 def check_uuid_clash(vm, mt):
