@@ -4,10 +4,11 @@
     .venv/bin/python benchmarks/run.py --quick          # N=1, lookup in 100 VMs: about 2 minutes
     .venv/bin/python benchmarks/run.py                  # N=1,10,50 and lookups in 100 and 1,000 VMs
 
-Part 1, prepare N master targets: one simulator with 2N+2 master targets; this collection's steps
-(playbooks/ours.yml) prepare asr-mt-03 .. asr-mt-N+2, the community.vmware equivalent
-(playbooks/community.yml) prepares the next N. First runs: ours, then community. Idempotent re-runs
-alternate (community, ours, ours, community, ...) so drift on this shared machine hits both alike.
+Part 1, prepare N master targets: one simulator with N master targets per side, plus 2; this
+collection's role vsphere (playbooks/ours.yml) prepares asr-mt-03 .. asr-mt-N+2, the same with the
+session cache the next N, the community.vmware equivalent (playbooks/community.yml) the next N.
+First runs: ours, ours+cache, community. Idempotent re-runs alternate (community, ours+cache, ours,
+ours, ...) so drift on this shared machine hits every side alike. --sides runs a subset.
 Part 2, find one VM by name: a simulator with K extra VMs; one read-only call of each collection
 (vm_snapshots_info / vmware_guest_snapshot_info on asr-mt-01), alternating, repeated.
 
@@ -47,9 +48,23 @@ class BenchError(RuntimeError):
     pass
 
 
-def module_calls(document):
-    """(module calls, changed, failed) of a json-callback document; a loop item is one call."""
-    calls = changed = failed = 0
+def is_module_call(action):
+    """Whether a task's action is a module of a collection that talks to vCenter.
+
+    ansible.builtin tasks (validate_argument_spec, include_tasks, set_fact, fail, debug: the role's
+    own plumbing) run in the controller and are not counted, so that "module calls" compares the
+    vCenter work of both sides.
+    """
+    return not action.startswith(("ansible.builtin.", "ansible.legacy."))
+
+
+def counts(document):
+    """Module calls, all task results, changed and failed of a json-callback document.
+
+    Skipped results are not counted; a loop item is one result. "changed" and "failed" are over all
+    results (an ansible.builtin.fail counts as failed).
+    """
+    calls = results = changed = failed = 0
     for play in document["plays"]:
         for task in play["tasks"]:
             for result in task["hosts"].values():
@@ -57,18 +72,20 @@ def module_calls(document):
                 for item in items:
                     if item.get("skipped"):
                         continue
-                    calls += 1
+                    results += 1
+                    calls += is_module_call(item.get("action") or result.get("action") or "")
                     changed += bool(item.get("changed"))
                     failed += bool(item.get("failed"))
-    return calls, changed, failed
+    return dict(calls=calls, results=results, changed=changed, failed=failed)
 
 
 def task_summary(document):
-    """Per task: name, seconds (first start to last end), module calls, changed."""
+    """Per task: name, action, seconds (first start to last end), module calls, results, changed."""
     out = []
     for play in document["plays"]:
         for task in play["tasks"]:
-            calls, changed, _failed = module_calls({"plays": [{"tasks": [task]}]})
+            count = counts({"plays": [{"tasks": [task]}]})
+            action = next((result.get("action") for result in task["hosts"].values() if result.get("action")), None)
             duration = task["task"].get("duration") or {}
             seconds = None
             if duration.get("start") and duration.get("end"):
@@ -76,7 +93,8 @@ def task_summary(document):
 
                 seconds = round((datetime.fromisoformat(duration["end"].replace("Z", "+00:00"))
                                  - datetime.fromisoformat(duration["start"].replace("Z", "+00:00"))).total_seconds(), 2)
-            out.append(dict(task=task["task"]["name"], seconds=seconds, calls=calls, changed=changed))
+            out.append(dict(task=task["task"]["name"], action=action, seconds=seconds, calls=count["calls"],
+                            results=count["results"], changed=count["changed"]))
     return out
 
 
@@ -110,14 +128,16 @@ class Runner:
         document = _parse_json(proc.stdout)
         if document is None:
             raise BenchError(f"{label}: ansible-playbook rc={proc.returncode}, no result\n{proc.stderr[-3000:]}\n{proc.stdout[-3000:]}")
-        calls, changed, failed = module_calls(document)
-        failed += sum(stat.get("failures", 0) + stat.get("unreachable", 0) for stat in document.get("stats", {}).values())
+        count = counts(document)
+        failed = count["failed"] + sum(stat.get("failures", 0) + stat.get("unreachable", 0) for stat in document.get("stats", {}).values())
         if failed or proc.returncode:
-            raise BenchError(f"{label}: {failed} failed module calls; first: {first_failure(document)}")
-        requests = sum(count for key, count in soap.items() if key != BYTES)
-        row = dict(label=label, seconds=round(seconds, 2), cpu=round(cpu, 2), calls=calls, changed=changed, requests=requests,
-                   bytes=soap[BYTES], tasks=task_summary(document), methods=dict(sorted((k, v) for k, v in soap.items() if k != BYTES)))
-        self.log(f"  {label}: {seconds:.1f} s ({cpu:.1f} s CPU), {calls} module calls, {changed} changed, {requests} SOAP requests")
+            raise BenchError(f"{label}: {failed} failed tasks; first: {first_failure(document)}")
+        requests = sum(number for key, number in soap.items() if key != BYTES)
+        row = dict(label=label, seconds=round(seconds, 2), cpu=round(cpu, 2), calls=count["calls"], results=count["results"],
+                   changed=count["changed"], requests=requests, bytes=soap[BYTES], tasks=task_summary(document),
+                   methods=dict(sorted((k, v) for k, v in soap.items() if k != BYTES)))
+        self.log(f"  {label}: {seconds:.1f} s ({cpu:.1f} s CPU), {count['calls']} module calls ({count['results']} task results), "
+                 f"{count['changed']} changed, {requests} SOAP requests")
         return row
 
 
@@ -135,7 +155,8 @@ def inventory(path, names):
 
 def prepare_bench(n, args, log):
     """Part 1 for N master targets per collection; returns the rows of this N."""
-    count = len(SIDES) * n + 2
+    sides = args.sides
+    count = len(sides) * n + 2
     log(f"N={n}: simulator with {count} master targets")
     with tempfile.TemporaryDirectory(prefix="siterecovery-bench-") as tmp, \
             Vcsim(master_targets=count, stderr=open(Path(tmp) / "vcsim.log", "w")) as sim, \
@@ -143,20 +164,20 @@ def prepare_bench(n, args, log):
         workdir = Path(tmp)
         env = ansible_env(dict(sim.env(), VMWARE_PORT=str(proxy.port)))
         # Each side prepares its own N master targets (asr-mt-03 onwards), all built alike.
-        names = {side: [f"asr-mt-{3 + index * n + i:02d}" for i in range(n)] for index, side in enumerate(SIDES)}
-        inventories = {side: inventory(workdir / f"{side}.json", names[side]) for side in SIDES}
-        playbooks = {side: HERE / "playbooks" / PLAYBOOK[side] for side in SIDES}
-        envs = {side: side_env(side, env, workdir) for side in SIDES}
+        names = {side: [f"asr-mt-{3 + index * n + i:02d}" for i in range(n)] for index, side in enumerate(sides)}
+        inventories = {side: inventory(workdir / f"{side}.json", names[side]) for side in sides}
+        playbooks = {side: HERE / "playbooks" / PLAYBOOK[side] for side in sides}
+        envs = {side: side_env(side, env, workdir) for side in sides}
         runner = Runner(workdir, env, proxy, args.forks, log)
-        rows = {side: {} for side in SIDES}
-        for side in SIDES:
+        rows = {side: {} for side in sides}
+        for side in sides:
             rows[side]["first"] = runner.playbook(playbooks[side], inventories[side], f"N={n} {side} first run", envs[side])
-        reruns = {side: [] for side in SIDES}
+        reruns = {side: [] for side in sides}
         for repeat in range(args.reruns):
-            order = SIDES[::-1] if repeat % 2 == 0 else SIDES  # A B C, then C B A, A B C, ...
+            order = sides[::-1] if repeat % 2 == 0 else sides  # A B C, then C B A, A B C, ...
             for side in order:
                 reruns[side].append(runner.playbook(playbooks[side], inventories[side], f"N={n} {side} re-run {repeat + 1}", envs[side]))
-        for side in SIDES:
+        for side in sides:
             best = sorted(reruns[side], key=lambda row: row["seconds"])
             row = dict(best[len(best) // 2])  # the median run (the lower one of two)
             row["all_seconds"] = [r["seconds"] for r in reruns[side]]
@@ -181,16 +202,18 @@ def lookup_bench(k, args, log):
         inv = workdir / "localhost.json"
         inv.write_text(json.dumps({"all": {"hosts": {"localhost": {"ansible_connection": "local", "ansible_python_interpreter": sys.executable}}}}))
         books = {}
-        for side, task in plays.items():
+        sides = args.sides
+        for side in sides:
+            task = plays[side]
             books[side] = workdir / f"lookup-{side.replace('+', '-')}.yml"
             name = next(iter(task))
             books[side].write_text(json.dumps([{"name": "lookup", "hosts": "all", "gather_facts": False, "tasks": [{"name": name, **task}]}]))
-        runs = {side: [] for side in SIDES}
+        runs = {side: [] for side in sides}
         for repeat in range(args.lookup_repeats):
-            for side in (SIDES if repeat % 2 == 0 else SIDES[::-1]):
+            for side in (sides if repeat % 2 == 0 else sides[::-1]):
                 runs[side].append(runner.playbook(books[side], inv, f"lookup K={k} {side} #{repeat + 1}", side_env(side, env, workdir)))
         rows = {}
-        for side in SIDES:
+        for side in sides:
             row = dict(runs[side][-1])  # the counts of the last call (with the cache: a warm cache)
             row["seconds"] = round(statistics.median(r["seconds"] for r in runs[side]), 2)
             row["cpu"] = round(statistics.median(r["cpu"] for r in runs[side]), 2)
@@ -207,26 +230,36 @@ def per_call(row):
     return f"{row['requests'] / row['calls']:.1f}" if row["calls"] else "-"
 
 
+TITLE = {"ours": "ours", "ours+cache": "ours+cache", "community": "community.vmware"}
+
+
 def table(results):
     """One row per scenario: wall time, CPU time and requests per module call of each side, and the ratios."""
-    lines = ["| scenario | ours s (CPU s) | ours+cache s (CPU s) | community.vmware s (CPU s) | community / ours | community / ours+cache "
-             "| SOAP requests per call: ours / ours+cache / community | module calls | changed |",
-             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    sides = results["sides"]
+    # community.vmware's time over each of our sides, when both were run.
+    ratios = [side for side in sides if side != "community"] if "community" in sides else []
+    each = " / ".join(sides)
+    lines = ["| scenario | " + " | ".join(f"{TITLE[side]} s (CPU s)" for side in sides)
+             + "".join(f" | community / {side}" for side in ratios)
+             + f" | SOAP requests per module call: {each} | module calls | task results | changed |",
+             "| --- |" + " ---: |" * (len(sides) + len(ratios) + 4)]
 
-    def row(title, o, oc, c):
-        cells = [f"{r['seconds']:.1f} ({r['cpu']:.1f})" for r in (o, oc, c)]
-        return (f"| {title} | {' | '.join(cells)} | {ratio(c['seconds'], o['seconds'])} (CPU {ratio(c['cpu'], o['cpu'])}) "
-                f"| {ratio(c['seconds'], oc['seconds'])} (CPU {ratio(c['cpu'], oc['cpu'])}) "
-                f"| {per_call(o)} / {per_call(oc)} / {per_call(c)} | {o['calls']} / {oc['calls']} / {c['calls']} "
-                f"| {o['changed']} / {oc['changed']} / {c['changed']} |")
+    def row(title, by_side):
+        cells = [f"{by_side[side]['seconds']:.1f} ({by_side[side]['cpu']:.1f})" for side in sides]
+        c = by_side.get("community")
+        cells += [f"{ratio(c['seconds'], by_side[side]['seconds'])} (CPU {ratio(c['cpu'], by_side[side]['cpu'])})" for side in ratios]
+        cells.append(" / ".join(per_call(by_side[side]) for side in sides))
+        for key in ("calls", "results", "changed"):
+            cells.append(" / ".join(str(by_side[side][key]) for side in sides))
+        return f"| {title} | " + " | ".join(cells) + " |"
 
     for n, rows in results["prepare"].items():
         for phase, title in (("first", "first run"), ("rerun", "idempotent re-run")):
-            lines.append(row(f"N={n} {title}", *(rows[side][phase] for side in SIDES)))
+            lines.append(row(f"N={n} {title}", {side: rows[side][phase] for side in sides}))
     for k, rows in results["lookup"].items():
-        line = row(f"find 1 VM by name, {k} extra VMs", *(rows[side] for side in SIDES))
-        kib = " / ".join(f"{rows[side]['bytes'] // 1024}" for side in SIDES)
-        lines.append(line[:-1] + f" {kib} KiB read |")
+        line = row(f"find 1 VM by name, {k} extra VMs", rows)
+        kib = " / ".join(f"{rows[side]['bytes'] // 1024}" for side in sides)
+        lines.append(line[:-2] + f" ({kib} KiB read) |")
     return "\n".join(lines)
 
 
@@ -234,10 +267,10 @@ def methods_table(results):
     """Requests per method, per module call, for the re-runs and lookups (where the round trips go)."""
     columns = []
     for n, rows in results["prepare"].items():
-        for side in SIDES:
+        for side in results["sides"]:
             columns.append((f"N={n} re-run {side}", rows[side]["rerun"]))
     for k, rows in results["lookup"].items():
-        for side in SIDES:
+        for side in results["sides"]:
             columns.append((f"lookup {k} {side}", rows[side]))
     methods = sorted({m for _title, row in columns for m in row["methods"]})
     lines = ["| method | " + " | ".join(title for title, _row in columns) + " |", "| --- |" + " ---: |" * len(columns)]
@@ -277,8 +310,15 @@ def main(argv=None):
     parser.add_argument("--forks", type=int, default=5, help="ansible-playbook forks (default 5, Ansible's default)")
     parser.add_argument("--latency-ms", type=float, default=0.0,
                         help="added to every request at the proxy, as a network round trip to a real vCenter would (default 0)")
+    parser.add_argument("--sides", default=",".join(SIDES),
+                        help=f"comma-separated subset of {','.join(SIDES)} (default all; run in this order whatever the order given)")
     parser.add_argument("--json", help="write every number to this file")
     args = parser.parse_args(argv)
+    wanted = [x for x in args.sides.split(",") if x]
+    unknown = sorted(set(wanted) - set(SIDES))
+    if unknown or not wanted:
+        parser.error(f"--sides: unknown {', '.join(unknown) or 'empty list'}; choose among {', '.join(SIDES)}")
+    args.sides = tuple(side for side in SIDES if side in wanted)
     sizes = [int(x) for x in (args.sizes or ("1" if args.quick else "1,10,50")).split(",") if x]
     lookups = [int(x) for x in (args.lookup_sizes or ("100" if args.quick else "100,1000")).split(",") if int(x)]
 
@@ -287,6 +327,7 @@ def main(argv=None):
 
     started = time.monotonic()
     results = dict(machine=machine(), command=" ".join([Path(sys.executable).name] + sys.argv), forks=args.forks, latency_ms=args.latency_ms,
+                   sides=args.sides,
                    env={k: v for k, v in os.environ.items() if k.startswith("SITERECOVERY_VSPHERE")},
                    prepare={}, lookup={})
     try:

@@ -3,7 +3,8 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Datastores as Azure Site Recovery failback sees them: facts and problems, as pure functions.
 
-Shared by host_datastore_access (which mounts what it can) and failback_readiness_info (which reports).
+Shared by host_datastore_access (which mounts what it can), vm_preparation_info (which plans) and
+failback_readiness_info (which reports).
 """
 
 from __future__ import annotations
@@ -131,3 +132,30 @@ def datastore_problem(ds, host_moid):
             "restore the host's paths to the datastore's device (Storage Adapters and Paths in vCenter) and rescan the host's storage",
         )
     return None
+
+
+def host_access(ds, host_moid):
+    """Pure: the host's mount of `ds` as {mounted, accessible, access_mode}; not attached reads as unmounted."""
+    mount = ds["mounts"].get(host_moid)
+    if mount is None:
+        return dict(mounted=False, accessible=False, access_mode=None)
+    return dict(mount)
+
+
+def datastore_state(ds, access, mounted_now=False):
+    """Pure: one entry of the `datastores` return value."""
+    return dict(
+        name=ds["name"],
+        moid=ds["moid"],
+        type=ds["type"],
+        capacity=ds["capacity"],
+        free_space=ds["free_space"],
+        mounted_now=mounted_now,
+        **access,
+    )
+
+
+def pick_for_host(candidates, host_moid):
+    """Pure: of the datastores sharing one name (in different datacenters), the one the host has."""
+    attached = [ds for ds in candidates if host_moid in ds["mounts"]]
+    return (attached or candidates)[0]

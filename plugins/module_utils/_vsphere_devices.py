@@ -1,10 +1,10 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, siterecovery.master_target contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""A VM's disks, SCSI controllers and retention disk marker as plain data (pure functions).
+"""A VM's disks, SCSI controllers, disk.EnableUUID and retention disk marker as plain data (pure functions).
 
-Shared by failback_readiness_info; the marker and controller names are vm_retention_disk's and
-vm_scsi_controller's (MARKER_KEY, marker_of, uuid_hex and controller_type are the same functions).
+Shared by the modules that change them (vm_disk_uuid, vm_scsi_controller, vm_retention_disk), the one
+that plans the changes (vm_preparation_info) and failback_readiness_info: all judge a VM the same way.
 """
 
 from __future__ import annotations
@@ -94,3 +94,128 @@ def disks(devices):
                 )
             )
     return sorted(found, key=lambda item: (item["bus"], item["unit"], item["key"]))
+
+
+def enable_uuid_setting(extra_config):
+    """Pure: (key as stored, value) of disk.EnableUUID in a VM's extraConfig list; (ENABLE_UUID_KEY, None) if missing."""
+    for option in extra_config or []:
+        if option.key.lower() == ENABLE_UUID_KEY.lower():
+            return option.key, option.value
+    return ENABLE_UUID_KEY, None
+
+
+def enable_uuid_change(current, enabled):
+    """Pure: the value to write, or None when `current` already means what is asked.
+
+    A missing key means FALSE to ESXi, so enabled=false needs no write when it is missing.
+    """
+    wanted = "TRUE" if enabled else "FALSE"
+    effective = str(current).strip().upper() if current is not None else "FALSE"
+    return None if effective == wanted else wanted
+
+
+def controller_records(devices):
+    """Pure: the SCSI controllers among a VM's devices, each with the devices it holds."""
+    controllers = []
+    for device in devices or []:
+        if not isinstance(device, vim.vm.device.VirtualSCSIController):
+            continue
+        attached = sorted(
+            (dict(label=child.deviceInfo.label if child.deviceInfo else str(child.key), unit=child.unitNumber)
+             for child in devices if child.controllerKey == device.key),
+            key=lambda item: item["unit"] if item["unit"] is not None else -1,
+        )
+        controllers.append(
+            dict(
+                bus=device.busNumber,
+                type=controller_type(device),
+                label=device.deviceInfo.label if device.deviceInfo else f"SCSI controller {device.busNumber}",
+                key=device.key,
+                devices=attached,
+            )
+        )
+    return sorted(controllers, key=lambda item: item["bus"])
+
+
+def not_lsi(controllers):
+    """Pure: the controllers (controller_records) that are neither LSI Logic Parallel nor LSI Logic SAS."""
+    return [controller for controller in controllers if controller["type"] not in LSI_TYPES]
+
+
+def describe_controllers(controllers):
+    """Pure: 'SCSI controller 0 (bus 0, paravirtual), ...' for controller_records."""
+    return ", ".join(f"{item['label']} (bus {item['bus']}, {item['type']})" for item in controllers)
+
+
+def not_lsi_message(vm_path, wrong):
+    """Pure: why a VM with controllers `wrong` (not LSI Logic) cannot be a master target, and the fix."""
+    return (
+        f"VM {vm_path} has SCSI controllers that are not LSI Logic: {describe_controllers(wrong)}. Azure Site Recovery reprotect fails "
+        "with a ParaVirtual controller. Power the VM off and run again with convert: true (type: lsilogic or lsilogicsas)."
+    )
+
+
+# ---- the retention disk: found by the marker (vm_retention_disk writes it with the disk) ----------
+
+
+def marker_option(extra_config):
+    """Pure: (key as stored, value or None) of the marker in a VM's extraConfig; keys compare without case."""
+    for option in extra_config or []:
+        if option.key.lower() == MARKER_KEY.lower():
+            return option.key, (str(option.value) if option.value not in (None, "") else None)
+    return MARKER_KEY, None
+
+
+def disks_with_uuid(devices, uuid):
+    """Pure: the virtual disks whose backing UUID is `uuid` (none for an empty uuid)."""
+    wanted = uuid_hex(uuid)
+    return [
+        d for d in devices or [] if isinstance(d, vim.vm.device.VirtualDisk) and wanted and uuid_hex(getattr(d.backing, "uuid", None)) == wanted
+    ]
+
+
+def guest_ids(uuid):
+    """Pure: how a Linux guest names the disk when disk.EnableUUID=TRUE: by-id name and SCSI WWID."""
+    digits = uuid_hex(uuid)
+    if len(digits) != 32:
+        return dict(by_id=None, wwid=None)
+    return dict(by_id=f"wwn-0x{digits}", wwid=f"3{digits}")
+
+
+def gib(nbytes):
+    """Pure: a byte count in GiB, as an int when whole, else rounded to 2 decimals."""
+    value = nbytes / GIB
+    return int(value) if value == int(value) else round(value, 2)
+
+
+def provisioning_of(backing):
+    if getattr(backing, "thinProvisioned", False):
+        return "thin"
+    return "eager_zeroed" if getattr(backing, "eagerlyScrub", False) else "thick"
+
+
+def datastore_of_path(path):
+    """Pure: 'vmfs-mt-01' from '[vmfs-mt-01] asr-mt-01/asr-mt-01.vmx'."""
+    match = re.match(r"\s*\[([^\]]+)\]", path or "")
+    return match.group(1) if match else None
+
+
+def disk_record(disk, devices, ds_names):
+    """Pure: the returned description of a disk; `ds_names` maps datastore moids to names."""
+    controller = next((d for d in devices if d.key == disk.controllerKey), None)
+    backing = disk.backing
+    ds_ref = getattr(backing, "datastore", None)
+    ds_moid = ds_ref._moId if ds_ref is not None else None  # pylint: disable=protected-access
+    uuid = getattr(backing, "uuid", None) or None
+    return dict(
+        label=disk.deviceInfo.label if disk.deviceInfo else None,
+        key=disk.key,
+        controller_bus=controller.busNumber if controller is not None else None,
+        unit_number=disk.unitNumber,
+        file_name=getattr(backing, "fileName", None),
+        datastore=ds_names.get(ds_moid) or datastore_of_path(getattr(backing, "fileName", None)),
+        uuid=uuid,
+        **guest_ids(uuid),
+        size_gb=gib(disk_bytes(disk)),
+        provisioning=provisioning_of(backing),
+    )

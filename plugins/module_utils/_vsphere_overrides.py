@@ -3,10 +3,16 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Storage DRS and DRS VM overrides: reading them and judging the exclusion, as pure functions.
 
-Shared by vm_migration_exclusion (which sets them) and failback_readiness_info (which reports).
+Shared by vm_migration_exclusion (which sets them), vm_preparation_info (which plans) and
+failback_readiness_info (which reports).
 """
 
 from __future__ import annotations
+
+try:
+    from pyVmomi import vim
+except ImportError:  # pragma: no cover - connect() reports the missing library
+    pass
 
 # Properties of a StoragePod and of a ClusterComputeResource that hold the overrides.
 POD_VM_CONFIG = "podStorageDrsEntry.storageDrsConfig.vmConfig"
@@ -109,3 +115,16 @@ def drs_verdict(cluster):
     if cluster["default_behavior"] == "manual" and override is None:
         return "warn", f"cluster '{name}' runs DRS in manual mode by default and has {found}: a change of the default would migrate the VM"
     return "fail", f"cluster '{name}' runs DRS ({cluster['default_behavior'] or 'default'}) and has {found}"
+
+
+def pods_of(datastores):
+    """Pure: {pod moid: (pod ref, [datastore names])} for the datastores whose parent is a StoragePod.
+
+    `datastores` are ManagedObjects read with name and parent.
+    """
+    pods = {}
+    for datastore in datastores:
+        parent = datastore.get("parent")
+        if isinstance(parent, vim.StoragePod):
+            pods.setdefault(parent._moId, (parent, []))[1].append(datastore.name)  # pylint: disable=protected-access
+    return pods

@@ -35,3 +35,8 @@ def vm_snapshots(vm):
     """The flat snapshot list of a VM record read with SNAPSHOT_PATHS."""
     info = vm.get("snapshot")
     return flatten_snapshots(info.rootSnapshotList if info else [], info.currentSnapshot if info else None)
+
+
+def removal_plan(snapshots, consolidation_needed, consolidate):
+    """Pure: (remove all snapshots?, consolidate disks?) for state=absent."""
+    return bool(snapshots), bool(consolidate and consolidation_needed)

@@ -169,6 +169,9 @@ from ansible_collections.siterecovery.master_target.plugins.module_utils._vspher
     UNMOUNTED,
     datastore_facts,
     datastore_problem,
+    datastore_state,
+    host_access,
+    pick_for_host,
 )
 from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_lookup import (
     find_vm,
@@ -191,33 +194,12 @@ except ImportError:  # pragma: no cover - reported when connecting
 MOUNT_TIMEOUT = 60  # seconds for vCenter to report a mount the host has made
 
 
-def host_access(ds, host_moid):
-    """Pure: the host's mount of `ds` as {mounted, accessible, access_mode}; not attached reads as unmounted."""
-    mount = ds["mounts"].get(host_moid)
-    if mount is None:
-        return dict(mounted=False, accessible=False, access_mode=None)
-    return dict(mount)
-
-
 def access_after(ds, host_moid, problem):
     """Pure: the host's mount of `ds` once this module has run: a mount makes it mounted and accessible."""
     access = host_access(ds, host_moid)
     if problem is not None and problem.code == UNMOUNTED:
         access.update(mounted=True, accessible=True)
     return access
-
-
-def datastore_state(ds, access, mounted_now=False):
-    """Pure: one entry of the `datastores` return value."""
-    return dict(
-        name=ds["name"],
-        moid=ds["moid"],
-        type=ds["type"],
-        capacity=ds["capacity"],
-        free_space=ds["free_space"],
-        mounted_now=mounted_now,
-        **access,
-    )
 
 
 def unique(names):
@@ -275,12 +257,6 @@ def select_datastores(datastores, wanted):
             unknown_datastores=unknown,
         )
     return {name: by_name[name] for name in wanted}
-
-
-def pick_for_host(candidates, host_moid):
-    """Pure: of the datastores sharing one name (in different datacenters), the one the host has."""
-    attached = [ds for ds in candidates if host_moid in ds["mounts"]]
-    return (attached or candidates)[0]
 
 
 def describe_problems(host, problems, closing="Nothing was changed."):

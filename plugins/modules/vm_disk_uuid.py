@@ -94,6 +94,11 @@ vm:
       sample: /DC0/vm/asr/asr-mt-01
 """
 
+from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_devices import (
+    ENABLE_UUID_KEY as KEY,
+    enable_uuid_change,
+    enable_uuid_setting,
+)
 from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_lookup import find_vm
 from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_module import (
     Changes,
@@ -107,31 +112,11 @@ try:
 except ImportError:  # pragma: no cover - reported when connecting
     pass
 
-KEY = "disk.EnableUUID"
-
-
-def current_setting(extra_config):
-    """Pure: (key as stored, value) of disk.EnableUUID in a VM's extraConfig list; (KEY, None) if missing."""
-    for option in extra_config or []:
-        if option.key.lower() == KEY.lower():
-            return option.key, option.value
-    return KEY, None
-
-
-def desired_value(current, enabled):
-    """Pure: the value to write, or None when `current` already means what is asked.
-
-    A missing key means FALSE to ESXi, so enabled=false needs no write when it is missing.
-    """
-    wanted = "TRUE" if enabled else "FALSE"
-    effective = str(current).strip().upper() if current is not None else "FALSE"
-    return None if effective == wanted else wanted
-
 
 def ensure_disk_uuid(module, client):
     vm = find_vm(client, module.params, ["config.extraConfig", "runtime.powerState"])
-    key, current = current_setting(vm.get("config.extraConfig"))
-    new_value = desired_value(current, module.params["enabled"])
+    key, current = enable_uuid_setting(vm.get("config.extraConfig"))
+    new_value = enable_uuid_change(current, module.params["enabled"])
 
     changes = Changes()
     changes.compare(KEY, current, new_value if new_value is not None else current)

@@ -211,6 +211,7 @@ from ansible_collections.siterecovery.master_target.plugins.module_utils._vspher
     complies,
     find_override,
     override_view,
+    pods_of,
     wanted_fields,
 )
 from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_tasks import run_task
@@ -236,19 +237,6 @@ def plan_override(view, state, level):
     if view is None:
         return "add", dict(dict(enabled=True, behavior=None), **wanted_fields(level))
     return "edit", dict(view, **wanted_fields(level))
-
-
-def pods_of(datastores):
-    """Pure: {pod moid: (pod ref, [datastore names])} for the datastores whose parent is a StoragePod.
-
-    `datastores` are ManagedObjects read with name and parent.
-    """
-    pods = {}
-    for datastore in datastores:
-        parent = datastore.get("parent")
-        if isinstance(parent, vim.StoragePod):
-            pods.setdefault(parent._moId, (parent, []))[1].append(datastore.name)  # pylint: disable=protected-access
-    return pods
 
 
 def describe_step(kind, where, operation, check_mode, view_after, service_enabled):

@@ -195,7 +195,6 @@ vm:
   sample: {name: asr-mt-01, moid: vm-42, path: /DC0/vm/asr/asr-mt-01}
 """
 
-import re
 import secrets
 
 from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_client import VSphereError
@@ -209,8 +208,13 @@ from ansible_collections.siterecovery.master_target.plugins.module_utils._vspher
     GIB,
     MARKER_KEY,
     controller_type,
+    datastore_of_path,
     disk_bytes,
+    disk_record,
+    disks_with_uuid,
     enable_uuid_is_true,
+    gib,
+    marker_option,
     uuid_hex,
 )
 from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_tasks import run_task
@@ -240,51 +244,10 @@ def describe_controllers(controllers):
     return ", ".join(f"bus {c.busNumber} ({controller_type(c)})" for c in controllers) or "none"
 
 
-def marker_of(extra_config):
-    """Pure: (key as stored, value or None) of the marker in a VM's extraConfig; keys compare without case."""
-    for option in extra_config or []:
-        if option.key.lower() == MARKER_KEY.lower():
-            return option.key, (str(option.value) if option.value not in (None, "") else None)
-    return MARKER_KEY, None
-
-
-def guest_ids(uuid):
-    """Pure: how a Linux guest names the disk when disk.EnableUUID=TRUE: by-id name and SCSI WWID."""
-    digits = uuid_hex(uuid)
-    if len(digits) != 32:
-        return dict(by_id=None, wwid=None)
-    return dict(by_id=f"wwn-0x{digits}", wwid=f"3{digits}")
-
-
 def new_disk_uuid():
     """A random disk UUID in the form ESXi gives disks: VMware's NAA prefix 6000C29, then 25 hex digits."""
     digits = "6000C29" + secrets.token_hex(13)[:25]
     return f"{digits[0:8]}-{digits[8:12]}-{digits[12:16]}-{digits[16:20]}-{digits[20:32]}"
-
-
-def disks_with_uuid(devices, uuid):
-    wanted = uuid_hex(uuid)
-    return [
-        d for d in devices or [] if isinstance(d, vim.vm.device.VirtualDisk) and wanted and uuid_hex(getattr(d.backing, "uuid", None)) == wanted
-    ]
-
-
-def gib(nbytes):
-    """Pure: a byte count in GiB, as an int when whole, else rounded to 2 decimals."""
-    value = nbytes / GIB
-    return int(value) if value == int(value) else round(value, 2)
-
-
-def provisioning_of(backing):
-    if getattr(backing, "thinProvisioned", False):
-        return "thin"
-    return "eager_zeroed" if getattr(backing, "eagerlyScrub", False) else "thick"
-
-
-def datastore_of_path(path):
-    """Pure: 'vmfs-mt-01' from '[vmfs-mt-01] asr-mt-01/asr-mt-01.vmx'."""
-    match = re.match(r"\s*\[([^\]]+)\]", path or "")
-    return match.group(1) if match else None
 
 
 def free_units(devices, controller):
@@ -436,27 +399,6 @@ def remove_spec(disk, delete_files, marker_key=MARKER_KEY):
     return vim.vm.ConfigSpec(deviceChange=changes, extraConfig=[vim.option.OptionValue(key=marker_key, value="")])
 
 
-def disk_record(disk, devices, ds_names):
-    """Pure: the returned description of a disk."""
-    controller = next((d for d in devices if d.key == disk.controllerKey), None)
-    backing = disk.backing
-    ds_ref = getattr(backing, "datastore", None)
-    ds_moid = ds_ref._moId if ds_ref is not None else None  # pylint: disable=protected-access
-    uuid = getattr(backing, "uuid", None) or None
-    return dict(
-        label=disk.deviceInfo.label if disk.deviceInfo else None,
-        key=disk.key,
-        controller_bus=controller.busNumber if controller is not None else None,
-        unit_number=disk.unitNumber,
-        file_name=getattr(backing, "fileName", None),
-        datastore=ds_names.get(ds_moid) or datastore_of_path(getattr(backing, "fileName", None)),
-        uuid=uuid,
-        **guest_ids(uuid),
-        size_gb=gib(disk_bytes(disk)),
-        provisioning=provisioning_of(backing),
-    )
-
-
 def planned_record(controller, unit, size_gb, ds_name, provisioning):
     """Pure: the description of a disk still to be added (what vCenter assigns is null)."""
     return dict(
@@ -561,7 +503,7 @@ def ensure_retention_disk(module, client):
     vm = find_vm(client, params, VM_PATHS)
     devices = vm.get("config.hardware.device") or []
     extra_config = vm.get("config.extraConfig")
-    marker_key, marker = marker_of(extra_config)
+    marker_key, marker = marker_option(extra_config)
     marked = disks_with_uuid(devices, marker) if marker else []
     if len(marked) > 1:
         raise VSphereError(

@@ -108,7 +108,13 @@ from ansible_collections.siterecovery.master_target.plugins.module_utils._vspher
     run_module,
     vsphere_module,
 )
-from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_devices import LSI_TYPES, controller_type
+from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_devices import (
+    LSI_TYPES,
+    controller_records,
+    describe_controllers,
+    not_lsi,
+    not_lsi_message,
+)
 from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_tasks import run_task
 
 try:
@@ -124,34 +130,6 @@ def controller_classes():
         "paravirtual": vim.vm.device.ParaVirtualSCSIController,
         "buslogic": vim.vm.device.VirtualBusLogicController,
     }
-
-
-def scsi_controllers(devices):
-    """Pure: the SCSI controllers among a VM's devices, each with the devices it holds."""
-    controllers = []
-    for device in devices or []:
-        if not isinstance(device, vim.vm.device.VirtualSCSIController):
-            continue
-        attached = sorted(
-            (dict(label=child.deviceInfo.label if child.deviceInfo else str(child.key), unit=child.unitNumber)
-             for child in devices if child.controllerKey == device.key),
-            key=lambda item: item["unit"] if item["unit"] is not None else -1,
-        )
-        controllers.append(
-            dict(
-                bus=device.busNumber,
-                type=controller_type(device),
-                label=device.deviceInfo.label if device.deviceInfo else f"SCSI controller {device.busNumber}",
-                key=device.key,
-                devices=attached,
-            )
-        )
-    return sorted(controllers, key=lambda item: item["bus"])
-
-
-def not_lsi(controllers):
-    """Pure: the controllers that are neither LSI Logic Parallel nor LSI Logic SAS."""
-    return [controller for controller in controllers if controller["type"] not in LSI_TYPES]
 
 
 def conversion_spec(devices, keys_to_convert, new_type):
@@ -174,27 +152,19 @@ def conversion_spec(devices, keys_to_convert, new_type):
     return vim.vm.ConfigSpec(deviceChange=changes)
 
 
-def describe(controllers):
-    return ", ".join(f"{item['label']} (bus {item['bus']}, {item['type']})" for item in controllers)
-
-
 def ensure_lsi_controllers(module, client):
     vm = find_vm(client, module.params, ["config.hardware.device", "runtime.powerState"])
     devices = vm.get("config.hardware.device") or []
-    controllers = scsi_controllers(devices)
+    controllers = controller_records(devices)
     wrong = not_lsi(controllers)
     new_type = module.params["type"]
     result = dict(controllers=controllers, converted=[], vm=vm.describe())
 
     if wrong and not module.params["convert"]:
-        raise VSphereError(
-            f"VM {vm.path} has SCSI controllers that are not LSI Logic: {describe(wrong)}. Azure Site Recovery reprotect fails "
-            "with a ParaVirtual controller. Power the VM off and run again with convert: true (type: lsilogic or lsilogicsas).",
-            **result,
-        )
+        raise VSphereError(not_lsi_message(vm.path, wrong), **result)
     if wrong and vm.get("runtime.powerState") != "poweredOff":
         raise VSphereError(
-            f"VM {vm.path} is {vm.get('runtime.powerState')}: power it off before converting {describe(wrong)} to {new_type}. "
+            f"VM {vm.path} is {vm.get('runtime.powerState')}: power it off before converting {describe_controllers(wrong)} to {new_type}. "
             "Nothing was changed.",
             **result,
         )
@@ -206,7 +176,7 @@ def ensure_lsi_controllers(module, client):
     if wrong and not module.check_mode:
         spec = conversion_spec(devices, {item["key"] for item in wrong}, new_type)
         run_task(client, lambda: vm.obj.ReconfigVM_Task(spec=spec), f"Converting SCSI controllers to {new_type}", f"VM {vm.path}")
-        after = scsi_controllers(find_vm(client, dict(moid=vm.moid), ["config.hardware.device"]).get("config.hardware.device"))
+        after = controller_records(find_vm(client, dict(moid=vm.moid), ["config.hardware.device"]).get("config.hardware.device"))
     return dict(
         result,
         **changes.result(module),

@@ -109,13 +109,8 @@ from ansible_collections.siterecovery.master_target.plugins.module_utils._vspher
     run_module,
     vsphere_module,
 )
-from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_snapshots import SNAPSHOT_PATHS, vm_snapshots
+from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_snapshots import SNAPSHOT_PATHS, removal_plan, vm_snapshots
 from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_tasks import run_task
-
-
-def removal_plan(snapshots, consolidation_needed, consolidate):
-    """Pure: (remove all snapshots?, consolidate disks?) for state=absent."""
-    return bool(snapshots), bool(consolidate and consolidation_needed)
 
 
 def ensure_snapshots(module, client):

@@ -11,17 +11,17 @@ from ansible_collections.siterecovery.master_target.plugins.module_utils._vspher
     UNMOUNTED,
     datastore_facts,
     datastore_problem,
+    datastore_state,
+    host_access,
+    pick_for_host,
 )
 from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_lookup import ManagedObject
 from ansible_collections.siterecovery.master_target.plugins.modules import host_datastore_access as module_under_test
 from ansible_collections.siterecovery.master_target.plugins.modules.host_datastore_access import (
     access_after,
-    datastore_state,
     describe_problems,
     did_you_mean,
-    host_access,
     host_of,
-    pick_for_host,
     select_datastores,
     select_host,
     unique,

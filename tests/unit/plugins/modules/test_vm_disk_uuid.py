@@ -3,7 +3,8 @@ from __future__ import annotations
 import pytest
 from pyVmomi import vim
 
-from ansible_collections.siterecovery.master_target.plugins.modules.vm_disk_uuid import current_setting, desired_value
+from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_devices import enable_uuid_change as desired_value
+from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_devices import enable_uuid_setting as current_setting
 
 
 def options(**pairs):

@@ -10,13 +10,13 @@ from ansible_collections.siterecovery.master_target.plugins.module_utils._vspher
     complies,
     find_override,
     override_view,
+    pods_of,
     wanted_fields,
 )
 from ansible_collections.siterecovery.master_target.plugins.modules.vm_migration_exclusion import (
     describe_step,
     drs_spec,
     plan_override,
-    pods_of,
     storage_drs_spec,
     verify,
 )

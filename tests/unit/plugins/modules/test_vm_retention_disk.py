@@ -7,26 +7,28 @@ from pyVmomi import vim
 
 from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_client import VSphereError
 from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_lookup import ManagedObject
+from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_devices import (
+    datastore_of_path,
+    disk_record,
+    gib,
+    guest_ids,
+    uuid_hex,
+)
+from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_devices import marker_option as marker_of
 from ansible_collections.siterecovery.master_target.plugins.modules.vm_retention_disk import (
     GIB,
     MARKER_KEY,
     add_disk_spec,
     check_space,
     choose_slot,
-    datastore_of_path,
     datastore_problem,
-    disk_record,
     free_units,
-    gib,
     grow_spec,
-    guest_ids,
     marker_correction,
-    marker_of,
     new_disk_uuid,
     remove_spec,
     resolve_datastore,
     size_change,
-    uuid_hex,
 )
 
 UUID = "6000C29a-b1b5-1bf8-40d7-a2e2c43fb182"

@@ -2,11 +2,9 @@ from __future__ import annotations
 
 from pyVmomi import vim
 
-from ansible_collections.siterecovery.master_target.plugins.modules.vm_scsi_controller import (
-    conversion_spec,
-    not_lsi,
-    scsi_controllers,
-)
+from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_devices import controller_records as scsi_controllers
+from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_devices import not_lsi
+from ansible_collections.siterecovery.master_target.plugins.modules.vm_scsi_controller import conversion_spec
 
 
 def label(text):

@@ -5,8 +5,7 @@ import datetime
 import pytest
 from pyVmomi import vim
 
-from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_snapshots import flatten_snapshots
-from ansible_collections.siterecovery.master_target.plugins.modules.vm_snapshots import removal_plan
+from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_snapshots import flatten_snapshots, removal_plan
 
 
 def node(name, moid, children=(), snap_id=1):

@@ -1,0 +1,141 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, siterecovery.master_target contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What preparing a master target would change, step by step, as pure functions (vm_preparation_info).
+
+Each step is judged with the very functions the module that makes the change uses to decide it
+(vm_disk_uuid, vm_snapshots, vm_scsi_controller, vm_retention_disk, host_datastore_access,
+vm_migration_exclusion), so "not needed" here means that module would report changed=false. A
+step is "needed" also when its module would fail (a stale retention disk marker, an unknown or NFS
+datastore): running the module then gives its one clear error.
+"""
+
+from __future__ import annotations
+
+from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_datastores import (
+    UNMOUNTED,
+    datastore_problem,
+    datastore_state,
+    host_access,
+    pick_for_host,
+)
+from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_devices import (
+    GIB,
+    controller_records,
+    describe_controllers,
+    disk_bytes,
+    disk_record,
+    disks_with_uuid,
+    enable_uuid_change,
+    enable_uuid_setting,
+    gib,
+    marker_option,
+    not_lsi,
+    not_lsi_message,
+)
+from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_overrides import complies
+from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_snapshots import removal_plan
+
+# The steps in the order the vsphere role runs them.
+STEPS = ("disk_uuid", "snapshots", "scsi_controllers", "retention_disk", "datastores", "migration_exclusion")
+
+
+def step(needed, reason, **facts):
+    return dict(facts, needed=bool(needed), reason=reason)
+
+
+def disk_uuid_step(extra_config, power_state):
+    """disk.EnableUUID=TRUE, as vm_disk_uuid (enabled: true) decides it."""
+    _key, current = enable_uuid_setting(extra_config)
+    new_value = enable_uuid_change(current, True)
+    if new_value is None:
+        return step(False, "disk.EnableUUID is TRUE.", before=current, after=current, power_cycle_required=False)
+    return step(
+        True,
+        f"disk.EnableUUID is {current if current is not None else 'not set'}: it must be TRUE.",
+        before=current,
+        after=new_value,
+        power_cycle_required=power_state == "poweredOn",
+    )
+
+
+def snapshots_step(snapshots, consolidation_needed):
+    """No snapshot and no disk to consolidate, as vm_snapshots (state: absent) decides it."""
+    remove, consolidate = removal_plan(snapshots, consolidation_needed, True)
+    paths = [snap["path"] for snap in snapshots]
+    reasons = []
+    if remove:
+        reasons.append(f"{len(paths)} snapshot(s) to remove: {', '.join(paths)}.")
+    if consolidate:
+        reasons.append("vCenter reports that the disks need consolidation.")
+    return step(remove or consolidate, " ".join(reasons) or "No snapshots.", snapshots=paths, consolidation_needed=bool(consolidation_needed))
+
+
+def scsi_controllers_step(vm_path, devices):
+    """Every SCSI controller LSI Logic, as vm_scsi_controller decides it."""
+    controllers = controller_records(devices)
+    wrong = not_lsi(controllers)
+    if wrong:
+        return step(True, not_lsi_message(vm_path, wrong), controllers=controllers, not_lsi=wrong)
+    return step(False, f"Every SCSI controller is LSI Logic: {describe_controllers(controllers) or 'none'}.", controllers=controllers, not_lsi=[])
+
+
+def retention_disk_step(devices, extra_config, ds_names, size_gb, datastore=None):
+    """One marked retention disk of exactly size_gb (on `datastore` when given), as vm_retention_disk decides it."""
+    key, marker = marker_option(extra_config)
+    marked = disks_with_uuid(devices, marker) if marker else []
+    if not marker:
+        return step(True, f"No retention disk: a {size_gb} GB disk would be added.", disk=None)
+    if len(marked) != 1:
+        found = "none of its disks has" if not marked else f"{len(marked)} disks have"
+        return step(True, f"The retention disk marker {key}={marker} is set, but {found} that UUID.", disk=None)
+    record = disk_record(marked[0], devices, ds_names)
+    if datastore and record["datastore"] != datastore:
+        return step(True, f"The retention disk is on datastore {record['datastore']}, not {datastore}.", disk=record)
+    if disk_bytes(marked[0]) != size_gb * GIB:
+        return step(True, f"The retention disk is {gib(disk_bytes(marked[0]))} GB, not {size_gb} GB.", disk=record)
+    return step(False, f"The retention disk ({record['label']}, {record['size_gb']} GB on {record['datastore']}) is in place.", disk=record)
+
+
+def datastores_step(wanted, facts_by_name, host):
+    """Each wanted datastore mounted read/write on the VM's host, as host_access decides it.
+
+    `facts_by_name` maps a datastore name to the datastore_facts of every datastore of that name;
+    `host` is {name, moid} of the VM's host.
+    """
+    states, reasons = [], []
+    for name in dict.fromkeys(wanted):
+        candidates = facts_by_name.get(name)
+        if not candidates:
+            reasons.append(f"Datastore '{name}' does not exist.")
+            continue
+        ds = pick_for_host(candidates, host["moid"])
+        problem = datastore_problem(ds, host["moid"])
+        if problem is not None:
+            action = "would be mounted" if problem.code == UNMOUNTED else "cannot be used"
+            reasons.append(f"Datastore '{name}' {action} on host '{host['name']}': {problem.problem}.")
+        states.append(datastore_state(ds, host_access(ds, host["moid"])))
+    text = " ".join(reasons) or f"Every datastore is mounted read/write on host '{host['name']}'."
+    return step(reasons, text, host=host, datastores=states)
+
+
+def migration_exclusion_step(pods, cluster, storage_drs_behavior, drs_behavior):
+    """The VM overrides in place, as vm_migration_exclusion (state: present) decides it.
+
+    `pods` are the pod_facts of the datastore clusters holding the VM's files; `cluster` the
+    cluster_facts of its host's cluster, or None.
+    """
+    reasons = [
+        f"Datastore cluster '{pod['name']}' has no Storage DRS override {storage_drs_behavior} for the VM."
+        for pod in pods
+        if not complies(pod["override"], storage_drs_behavior)
+    ]
+    if cluster is not None and not complies(cluster["override"], drs_behavior):
+        reasons.append(f"Cluster '{cluster['name']}' has no DRS override {drs_behavior} for the VM.")
+    text = " ".join(reasons) or "The VM overrides exclude the VM from Storage DRS and DRS migrations."
+    return step(
+        reasons,
+        text,
+        storage_drs=[dict(name=pod["name"], override=pod["override"]) for pod in pods],
+        drs=dict(name=cluster["name"], override=cluster["override"]) if cluster is not None else None,
+    )

@@ -1,0 +1,321 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, siterecovery.master_target contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: vm_preparation_info
+short_description: Say, in one call, which master target preparation steps would change a virtual machine
+description:
+  - Reads a master target VM, its host, its datastores and its clusters with a few PropertyCollector
+    calls and says, for each step of preparing it, whether the step would change anything. Changes nothing.
+  - Each step is judged with the same functions the module that makes the change uses to decide
+    it, so a step reported as not needed is one that module would report as unchanged. The steps and
+    their modules are C(disk_uuid) (M(siterecovery.master_target.vm_disk_uuid), O(siterecovery.master_target.vm_disk_uuid#module:enabled=true)),
+    C(snapshots) (M(siterecovery.master_target.vm_snapshots), O(siterecovery.master_target.vm_snapshots#module:state=absent)),
+    C(scsi_controllers) (M(siterecovery.master_target.vm_scsi_controller)),
+    C(retention_disk) (M(siterecovery.master_target.vm_retention_disk)),
+    C(datastores) (M(siterecovery.master_target.host_datastore_access)) and
+    C(migration_exclusion) (M(siterecovery.master_target.vm_migration_exclusion), O(siterecovery.master_target.vm_migration_exclusion#module:state=present)).
+  - A step is also reported as needed when its module would fail (a retention disk marker naming a missing
+    disk, an unknown or NFS datastore); running that module gives its error and the fix.
+  - The P(siterecovery.master_target.vsphere#role) role runs this first and then only the modules of
+    the steps that are needed, so a run on a prepared master target costs one module call instead of
+    about ten. It also returns the VMware Tools state, which the role uses when it did not power-cycle the VM.
+version_added: 0.2.0
+author:
+  - siterecovery.master_target contributors (@siterecovery)
+extends_documentation_fragment:
+  - siterecovery.master_target.vsphere
+  - siterecovery.master_target.vsphere.vm
+  - siterecovery.master_target.vsphere.info_attributes
+options:
+  disk_uuid:
+    description: Whether to judge the C(disk_uuid) step (C(disk.EnableUUID=TRUE)).
+    type: bool
+    default: true
+  snapshots:
+    description: Whether to judge the C(snapshots) step (no snapshot, no disk to consolidate).
+    type: bool
+    default: true
+  scsi_controllers:
+    description: Whether to judge the C(scsi_controllers) step (every SCSI controller LSI Logic).
+    type: bool
+    default: true
+  retention_disk_size_gb:
+    description:
+      - The size of the retention disk in GiB, as O(siterecovery.master_target.vm_retention_disk#module:size_gb).
+      - When set, the C(retention_disk) step is judged; when not, it is left out.
+    type: int
+  retention_disk_datastore:
+    description: The datastore of the retention disk, as O(siterecovery.master_target.vm_retention_disk#module:datastore); empty means any.
+    type: str
+  datastores:
+    description:
+      - The datastores the VM's host must have mounted read/write, as O(siterecovery.master_target.host_datastore_access#module:datastores).
+      - When empty, the C(datastores) step is left out.
+    type: list
+    elements: str
+    default: []
+  migration_exclusion:
+    description: Whether to judge the C(migration_exclusion) step (Storage DRS and DRS VM overrides).
+    type: bool
+    default: true
+  storage_drs_behavior:
+    description: As O(siterecovery.master_target.vm_migration_exclusion#module:storage_drs_behavior).
+    type: str
+    choices: [disabled, manual]
+    default: disabled
+  drs_behavior:
+    description: As O(siterecovery.master_target.vm_migration_exclusion#module:drs_behavior).
+    type: str
+    choices: [disabled, manual]
+    default: disabled
+"""
+
+EXAMPLES = r"""
+- name: What would preparing the master target change?
+  siterecovery.master_target.vm_preparation_info:
+    name: asr-mt-01
+    retention_disk_size_gb: 1024
+    datastores: [vmfs-prod-01, vmfs-prod-02]
+  delegate_to: localhost
+  register: plan
+
+- name: Say it
+  ansible.builtin.debug:
+    msg: "{{ plan.to_change | map('extract', plan.steps) | map(attribute='reason') | list or 'Nothing to change.' }}"
+
+- name: Remove the snapshots only when there are some
+  siterecovery.master_target.vm_snapshots:
+    name: asr-mt-01
+    state: absent
+  delegate_to: localhost
+  when: plan.steps.snapshots.needed
+"""
+
+RETURN = r"""
+to_change:
+  description: The names of the steps that are needed, in the order the vsphere role runs them.
+  returned: always
+  type: list
+  elements: str
+  sample: [snapshots, retention_disk]
+steps:
+  description:
+    - One entry per step judged, by name. Each has RV(steps.disk_uuid.needed) and RV(steps.disk_uuid.reason)
+      (shown here for C(disk_uuid); every step has both) and the facts below.
+  returned: always
+  type: dict
+  contains:
+    disk_uuid:
+      description: C(disk.EnableUUID=TRUE). Absent with O(disk_uuid=false).
+      type: dict
+      contains:
+        needed:
+          description: Whether the step would change the VM (or its module would fail).
+          type: bool
+        reason:
+          description: What is found and, when needed, what would change.
+          type: str
+          sample: "disk.EnableUUID is not set: it must be TRUE."
+        before:
+          description: The current value; null when not set.
+          type: str
+        after:
+          description: The value the step would leave.
+          type: str
+          sample: "TRUE"
+        power_cycle_required:
+          description: Whether the VM is powered on and the change needs a power cycle to take effect.
+          type: bool
+    snapshots:
+      description: No snapshot, no disk to consolidate. Absent with O(snapshots=false).
+      type: dict
+      contains:
+        snapshots:
+          description: The path of every snapshot.
+          type: list
+          elements: str
+        consolidation_needed:
+          description: Whether vCenter reports that the VM's disks need consolidation.
+          type: bool
+    scsi_controllers:
+      description: Every SCSI controller LSI Logic. Absent with O(scsi_controllers=false).
+      type: dict
+      contains:
+        controllers:
+          description: The SCSI controllers, as RV(siterecovery.master_target.vm_scsi_controller#module:controllers).
+          type: list
+          elements: dict
+        not_lsi:
+          description: The controllers that are not LSI Logic.
+          type: list
+          elements: dict
+    retention_disk:
+      description: One retention disk of O(retention_disk_size_gb). Absent without O(retention_disk_size_gb).
+      type: dict
+      contains:
+        disk:
+          description: The retention disk found, as RV(siterecovery.master_target.vm_retention_disk#module:disk); null when none.
+          type: dict
+    datastores:
+      description: The datastores mounted read/write on the VM's host. Absent when O(datastores) is empty.
+      type: dict
+      contains:
+        host:
+          description: The VM's host (name, moid); null when the VM has none.
+          type: dict
+        datastores:
+          description: Each datastore found, as RV(siterecovery.master_target.host_datastore_access#module:datastores).
+          type: list
+          elements: dict
+    migration_exclusion:
+      description: The Storage DRS and DRS VM overrides. Absent with O(migration_exclusion=false).
+      type: dict
+      contains:
+        storage_drs:
+          description: Each datastore cluster holding the VM's files, with the VM's override there (enabled, behavior) or null.
+          type: list
+          elements: dict
+        drs:
+          description: The cluster of the VM's host with the VM's override there, or null when the host is in no cluster.
+          type: dict
+tools:
+  description: The VMware Tools facts, as RV(siterecovery.master_target.vm_tools#module:tools).
+  returned: always
+  type: dict
+vm:
+  description: The virtual machine read (name, moid, path) and its power state.
+  returned: always
+  type: dict
+  contains:
+    name:
+      description: The VM's name.
+      type: str
+    moid:
+      description: The VM's managed object id.
+      type: str
+    path:
+      description: The VM's inventory path (when selected by name), else its name and moid.
+      type: str
+    power_state:
+      description: The VM's power state (C(runtime.powerState)).
+      type: str
+      sample: poweredOn
+"""
+
+from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_datastores import DATASTORE_PATHS, datastore_facts
+from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_lookup import find_vm, read_inventory, read_objects
+from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_module import run_module, vsphere_module
+from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_overrides import (
+    CLUSTER_PATHS,
+    POD_PATHS,
+    cluster_facts,
+    pod_facts,
+    pods_of,
+)
+from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_preparation import (
+    STEPS,
+    datastores_step,
+    disk_uuid_step,
+    migration_exclusion_step,
+    retention_disk_step,
+    scsi_controllers_step,
+    snapshots_step,
+    step,
+)
+from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_snapshots import SNAPSHOT_PATHS, vm_snapshots
+from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_tools import TOOLS_PATHS, tools_facts
+
+try:
+    from pyVmomi import vim
+except ImportError:  # pragma: no cover - reported when connecting
+    pass
+
+VM_PATHS = sorted(
+    {"config.extraConfig", "config.hardware.device", "runtime.powerState", "runtime.host", "datastore"}
+    | set(SNAPSHOT_PATHS)
+    | set(TOOLS_PATHS)
+)
+
+
+def read_surroundings(client, vm, params):
+    """The VM's host (name, parent) and every datastore (facts, parent), then its datastore clusters
+    and cluster: two to four round trips, whatever the inventory size."""
+    host_ref = vm.get("runtime.host")
+    host = read_objects(client, [host_ref], ["name", "parent"])[0] if host_ref is not None else None
+    # Not `info` (the VMFS uuid, needed only to mount): it is large, and read here for every datastore.
+    paths = [path for path in DATASTORE_PATHS if path != "info"] + ["parent"]
+    datastores = read_inventory(client, [vim.Datastore], {vim.Datastore: paths})
+    pods, cluster = [], None
+    if params["migration_exclusion"]:
+        vm_datastores = {ref._moId for ref in vm.get("datastore") or []}  # pylint: disable=protected-access
+        pod_refs = [ref for ref, _names in pods_of([ds for ds in datastores if ds.moid in vm_datastores]).values()]
+        if pod_refs:
+            pods = sorted((pod_facts(pod, vm.moid) for pod in read_objects(client, pod_refs, POD_PATHS)), key=lambda pod: pod["name"])
+        parent = host.get("parent") if host is not None else None
+        if isinstance(parent, vim.ClusterComputeResource):
+            cluster = cluster_facts(read_objects(client, [parent], CLUSTER_PATHS)[0], vm.moid)
+    return host, datastores, pods, cluster
+
+
+def plan_preparation(module, client):
+    params = module.params
+    vm = find_vm(client, params, VM_PATHS)
+    host, datastores, pods, cluster = read_surroundings(client, vm, params)
+    devices = vm.get("config.hardware.device") or []
+    extra_config = vm.get("config.extraConfig")
+    power_state = vm.get("runtime.powerState")
+
+    steps = {}
+    if params["disk_uuid"]:
+        steps["disk_uuid"] = disk_uuid_step(extra_config, power_state)
+    if params["snapshots"]:
+        steps["snapshots"] = snapshots_step(vm_snapshots(vm), vm.get("runtime.consolidationNeeded"))
+    if params["scsi_controllers"]:
+        steps["scsi_controllers"] = scsi_controllers_step(vm.path, devices)
+    if params["retention_disk_size_gb"] is not None:
+        ds_names = {ds.moid: ds.name for ds in datastores}
+        steps["retention_disk"] = retention_disk_step(devices, extra_config, ds_names, params["retention_disk_size_gb"], params["retention_disk_datastore"])
+    if params["datastores"]:
+        if host is None:
+            steps["datastores"] = step(True, f"VM {vm.path} is not on any ESXi host.", host=None, datastores=[])
+        else:
+            facts_by_name = {}
+            for ds in datastores:
+                facts_by_name.setdefault(ds.name, []).append(datastore_facts(ds))
+            steps["datastores"] = datastores_step(params["datastores"], facts_by_name, dict(name=host.name, moid=host.moid))
+    if params["migration_exclusion"]:
+        steps["migration_exclusion"] = migration_exclusion_step(pods, cluster, params["storage_drs_behavior"], params["drs_behavior"])
+
+    return dict(
+        changed=False,
+        to_change=[name for name in STEPS if name in steps and steps[name]["needed"]],
+        steps=steps,
+        tools=tools_facts(vm.props),
+        vm=dict(vm.describe(), power_state=power_state),
+    )
+
+
+def main():
+    module = vsphere_module(
+        dict(
+            disk_uuid=dict(type="bool", default=True),
+            snapshots=dict(type="bool", default=True),
+            scsi_controllers=dict(type="bool", default=True),
+            retention_disk_size_gb=dict(type="int"),
+            retention_disk_datastore=dict(type="str"),
+            datastores=dict(type="list", elements="str", default=[]),
+            migration_exclusion=dict(type="bool", default=True),
+            storage_drs_behavior=dict(type="str", choices=["disabled", "manual"], default="disabled"),
+            drs_behavior=dict(type="str", choices=["disabled", "manual"], default="disabled"),
+        )
+    )
+    run_module(module, plan_preparation)
+
+
+if __name__ == "__main__":
+    main()
