@@ -198,7 +198,7 @@ vm:
 import secrets
 
 from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_client import VSphereError
-from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_lookup import find_vm, read_inventory
+from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_lookup import find_vm, read_inventory, read_object
 from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_module import (
     Changes,
     run_module,
@@ -311,8 +311,12 @@ def size_change(current_bytes, size_gb, grow, what):
     return True
 
 
-def datastore_problem(ds, host_moid):
-    """Pure: why a datastore cannot take the retention disk of a VM on host `host_moid`, or None."""
+def datastore_problem(ds, host_moid, host_name=None):
+    """Pure: why a datastore cannot take the retention disk of a VM on host `host_moid`, or None.
+
+    Messages name the host by `host_name` (with its moid) when given, else by its moid.
+    """
+    host = f"{host_name} ({host_moid})" if host_name else f"({host_moid})"
     kind = ds.get("summary.type")
     if kind in ("NFS", "NFS41"):
         return f"is an NFS datastore ({kind}): Azure Site Recovery failback needs VMFS or vSAN for the master target's disks"
@@ -325,17 +329,17 @@ def datastore_problem(ds, host_moid):
     mount = next((m for m in ds.get("host") or [] if m.key._moId == host_moid), None)  # pylint: disable=protected-access
     info = mount.mountInfo if mount is not None else None
     if info is None or info.mounted is False:
-        return (f"is not mounted on the VM's host ({host_moid}); siterecovery.master_target.host_datastore_access mounts a VMFS "
+        return (f"is not mounted on the VM's host {host}; siterecovery.master_target.host_datastore_access mounts a VMFS "
                 "datastore the host has attached, and says what else is missing")
     if info.accessible is False:
-        return f"is not accessible from the VM's host ({host_moid}); restore the host's paths to its device and rescan the host's storage"
+        return f"is not accessible from the VM's host {host}; restore the host's paths to its device and rescan the host's storage"
     if info.accessMode and info.accessMode != "readWrite":
-        return (f"is mounted {info.accessMode} on the VM's host ({host_moid}), and the retention disk needs read/write access: "
+        return (f"is mounted {info.accessMode} on the VM's host {host}, and the retention disk needs read/write access: "
                 "the LUN must be writable for that host (a replica or snapshot LUN is often presented read-only)")
     return None
 
 
-def resolve_datastore(datastores, name, host_moid, vm_path):
+def resolve_datastore(datastores, name, host_moid, vm_path, host_name=None):
     """Pure: the one usable datastore called `name` for the VM; raises with the reason otherwise."""
     found = [ds for ds in datastores if ds.name == name]
     if len(found) > 1:  # same name in several datacenters: the one the VM's host mounts
@@ -346,7 +350,7 @@ def resolve_datastore(datastores, name, host_moid, vm_path):
             f"Datastore '{name}' was not found. Datastores usable for the retention disk of VM {vm_path}: "
             f"{', '.join(usable) or 'none'}. Fix the datastore option. Nothing was changed."
         )
-    problem = datastore_problem(found[0], host_moid)
+    problem = datastore_problem(found[0], host_moid, host_name)
     if problem:
         raise VSphereError(f"Datastore '{name}' {problem}. Choose another datastore with the datastore option. Nothing was changed.")
     return found[0]
@@ -443,7 +447,9 @@ def add_disk(module, client, vm, devices, datastores, ds_names, marker_key):
     params = module.params
     host = vm.get("runtime.host")
     name = params["datastore"] or datastore_of_path(vm.get("config.files.vmPathName"))
-    ds = resolve_datastore(datastores, name, host._moId if host is not None else None, vm.path)  # pylint: disable=protected-access
+    # The host's name only for the messages: one more read, on the first run only (adding a disk).
+    host_name = read_object(client, host, ["name"], what="The VM's host").name if host is not None else None
+    ds = resolve_datastore(datastores, name, host._moId if host is not None else None, vm.path, host_name)  # pylint: disable=protected-access
     controller, unit = choose_slot(devices, params["controller_bus"], vm.path)
     size_gb, provisioning = params["size_gb"], params["provisioning"]
     check_space(ds, 0 if provisioning == "thin" else size_gb * GIB, f"a new {size_gb} GB disk")

@@ -279,7 +279,7 @@ def test_datastore_read_only_on_the_host(vcsim, si):
                            "Fix: make the LUN writable", "Nothing was changed")
     assert "vmfs-unmounted" not in access["msg"]
     disk = run_module("vm_retention_disk", dict(name="asr-mt-01", size_gb=1, datastore="vmfs-readonly"), env=env)
-    assert_one_clear_error(disk, "Datastore 'vmfs-readonly'", "readOnly on the VM's host", "needs read/write access",
+    assert_one_clear_error(disk, "Datastore 'vmfs-readonly'", "readOnly on the VM's host DC0_C0_H0 (host-", "needs read/write access",
                            "Choose another datastore", "Nothing was changed")
     assert world(si) == before
 

@@ -110,7 +110,7 @@ def test_nfs_and_unknown_datastores_are_refused(vcsim, si):
     unknown = present(env, datastore="no-such-ds")
     assert unknown["failed"] and "'no-such-ds' was not found" in unknown["msg"] and "vmfs-prod-02" in unknown["msg"], unknown.debug
     readonly = present(env, datastore="vmfs-readonly")  # mounted read-only on host 0 only; asr-mt-02 runs on host 1
-    assert readonly["failed"] and "not mounted on the VM's host" in readonly["msg"], readonly.debug
+    assert readonly["failed"] and "not mounted on the VM's host DC0_C0_H1 (host-" in readonly["msg"], readonly.debug
     assert state(si) == before
 
 

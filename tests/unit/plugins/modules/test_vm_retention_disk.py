@@ -197,6 +197,11 @@ def test_datastore_problem(ds, problem):
     assert (found if problem is None else found[: len(problem)]) == problem
 
 
+def test_datastore_problem_names_the_host_by_name_when_known():
+    ds = datastore("a", mounts=(("host-1", "readOnly", True),))
+    assert datastore_problem(ds, "host-1", "esx-01.lab.local").startswith("is mounted readOnly on the VM's host esx-01.lab.local (host-1),")
+
+
 def test_resolve_datastore_unknown_lists_usable_ones():
     datastores = [datastore("vmfs-b"), datastore("vmfs-a"), datastore("nfs", kind="NFS")]
     with pytest.raises(VSphereError, match="Datastore 'x' was not found. Datastores usable for the retention disk of VM mt: vmfs-a, vmfs-b. "):
