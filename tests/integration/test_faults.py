@@ -23,6 +23,7 @@ from pyVmomi import vim
 
 from support.ansible import run_module, run_playbook
 from support.cutproxy import CutProxy
+from support.roles import ASR_MT_01_VARS, VSPHERE_ROLE_PLAYBOOK
 from support.vcsim import read_props_list
 from support.vsphere import find_vm_object, wait
 
@@ -431,34 +432,13 @@ def test_reply_cut_in_the_middle_of_the_stream(vcsim, si, proxy):
     assert_connection_lost_message(result, "cut short")
 
 
-ROLE = """
-- name: Prepare the master target
-  hosts: localhost
-  gather_facts: false
-  roles:
-    - role: siterecovery.master_target.vsphere
-"""
-
-ROLE_VARS = dict(
-    vsphere_vm_name="asr-mt-01",
-    vsphere_vm_folder="asr",
-    vsphere_scsi_convert=True,
-    vsphere_scsi_type="lsilogicsas",
-    vsphere_power_off_allowed=True,
-    vsphere_retention_disk_datastore="vmfs-mt-01",
-    vsphere_retention_disk_size_gb=10,
-    vsphere_datastores=["vmfs-prod-01", "vmfs-prod-02"],
-    vsphere_tools_timeout=30,
-)
-
-
 @pytest.mark.slow
 def test_role_run_dropped_in_the_middle_then_completed(vcsim, si, proxy):
     env = proxy.env(vcsim.env())
     # The role's second reconfigure (disk.EnableUUID, after the controller conversion) is applied,
     # and its reply lost.
     proxy.arm(method="ReconfigVM_Task", nth=2, phase="response")
-    first = run_playbook(ROLE, env=env, extra_vars=ROLE_VARS)
+    first = run_playbook(VSPHERE_ROLE_PLAYBOOK, env=env, extra_vars=ASR_MT_01_VARS)
     assert first.failed_hosts == ["localhost"] and proxy.cuts, first.debug
     failed = [task for task in first["tasks"] if task["result"].get("failed")]
     assert [task["task"].rsplit(" : ", 1)[-1] for task in failed] == ["Set disk.EnableUUID=TRUE"], first.debug
@@ -467,12 +447,12 @@ def test_role_run_dropped_in_the_middle_then_completed(vcsim, si, proxy):
     assert middle["power"] == "poweredOff" and middle["snapshots"] == []
     assert "ParaVirtualSCSIController" not in [device[0] for device in middle["devices"]]
 
-    second = run_playbook(ROLE, env=env, extra_vars=ROLE_VARS)
+    second = run_playbook(VSPHERE_ROLE_PLAYBOOK, env=env, extra_vars=ASR_MT_01_VARS)
     assert not second.failed_hosts, second.debug
     done = vm_of(world(si), "asr-mt-01")
     assert len([device for device in done["devices"] if device[0] == "VirtualDisk"]) == 3
     assert RETENTION_MARKER in dict(done["extra_config"])
-    third = run_playbook(ROLE, env=env, extra_vars=ROLE_VARS)
+    third = run_playbook(VSPHERE_ROLE_PLAYBOOK, env=env, extra_vars=ASR_MT_01_VARS)
     assert not third.failed_hosts and sum(stat["changed"] for stat in third["stats"].values()) == 0, third.debug
     assert_connection_lost_message(failed[0]["result"], "VM /DC0/vm/asr/asr-mt-01")
     # The run after the interrupted one powers on the VM that the interrupted run powered off.

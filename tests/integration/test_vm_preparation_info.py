@@ -11,11 +11,12 @@ from __future__ import annotations
 from pyVmomi import vim
 
 from support.ansible import run_module, run_playbook
+from support.roles import ASR_MT_01_VARS, VSPHERE_ROLE_PLAYBOOK
 from support.vsphere import find_vm_object, wait
 
 VM = dict(name="asr-mt-01", folder="asr")
-SIZE_GB = 10
-DATASTORES = ["vmfs-prod-01", "vmfs-prod-02"]
+SIZE_GB = ASR_MT_01_VARS["vsphere_retention_disk_size_gb"]
+DATASTORES = ASR_MT_01_VARS["vsphere_datastores"]
 
 # Each step and the module call the vsphere role makes for it.
 MODULE_OF_STEP = {
@@ -26,25 +27,6 @@ MODULE_OF_STEP = {
     "datastores": ("host_datastore_access", dict(datastores=DATASTORES)),
     "migration_exclusion": ("vm_migration_exclusion", dict(state="present")),
 }
-
-ROLE = """
-- name: Prepare the master target
-  hosts: localhost
-  gather_facts: false
-  roles:
-    - role: siterecovery.master_target.vsphere
-"""
-ROLE_VARS = dict(
-    vsphere_vm_name="asr-mt-01",
-    vsphere_vm_folder="asr",
-    vsphere_scsi_convert=True,
-    vsphere_scsi_type="lsilogicsas",
-    vsphere_power_off_allowed=True,
-    vsphere_retention_disk_datastore="vmfs-mt-01",
-    vsphere_retention_disk_size_gb=SIZE_GB,
-    vsphere_datastores=DATASTORES,
-    vsphere_tools_timeout=30,
-)
 
 
 def plan(env, vm=None, **overrides):
@@ -81,7 +63,7 @@ def test_a_fresh_master_target_needs_every_step(vcsim):
 
 def test_a_prepared_master_target_needs_nothing_and_each_module_agrees(vcsim):
     env = vcsim.env()
-    prepared = run_playbook(ROLE, env=env, extra_vars=ROLE_VARS)
+    prepared = run_playbook(VSPHERE_ROLE_PLAYBOOK, env=env, extra_vars=ASR_MT_01_VARS)
     assert not prepared.failed_hosts, prepared.debug
 
     result = plan(env)
@@ -92,7 +74,7 @@ def test_a_prepared_master_target_needs_nothing_and_each_module_agrees(vcsim):
     assert_plan_agrees(env, result)
 
     # The role's second run makes exactly one module call: the plan.
-    again = run_playbook(ROLE, env=env, extra_vars=ROLE_VARS)
+    again = run_playbook(VSPHERE_ROLE_PLAYBOOK, env=env, extra_vars=ASR_MT_01_VARS)
     assert not again.failed_hosts and sum(stat["changed"] for stat in again["stats"].values()) == 0, again.debug
     ran = [task["action"] for task in again["tasks"] if not task["result"].get("skipped")]
     assert ran == ["ansible.builtin.validate_argument_spec", "siterecovery.master_target.vm_preparation_info", "ansible.builtin.set_fact"], ran
@@ -100,7 +82,7 @@ def test_a_prepared_master_target_needs_nothing_and_each_module_agrees(vcsim):
 
 def test_drift_after_preparation_is_seen_step_by_step(vcsim, si):
     env = vcsim.env()
-    prepared = run_playbook(ROLE, env=env, extra_vars=ROLE_VARS)
+    prepared = run_playbook(VSPHERE_ROLE_PLAYBOOK, env=env, extra_vars=ASR_MT_01_VARS)
     assert not prepared.failed_hosts, prepared.debug
 
     # Drift made outside the role: disk.EnableUUID back to FALSE, a new snapshot, the DRS override removed.

@@ -7,27 +7,8 @@ nothing; a ParaVirtual controller without permission to convert stops the role w
 from __future__ import annotations
 
 from support.ansible import run_playbook
+from support.roles import ASR_MT_01_VARS, VSPHERE_ROLE_PLAYBOOK
 from support.vsphere import vm_state
-
-PLAYBOOK = """
-- name: Prepare the master target
-  hosts: localhost
-  gather_facts: false
-  roles:
-    - role: siterecovery.master_target.vsphere
-"""
-
-PREPARE = dict(
-    vsphere_vm_name="asr-mt-01",
-    vsphere_vm_folder="asr",
-    vsphere_scsi_convert=True,
-    vsphere_scsi_type="lsilogicsas",
-    vsphere_power_off_allowed=True,
-    vsphere_retention_disk_datastore="vmfs-mt-01",
-    vsphere_retention_disk_size_gb=10,
-    vsphere_datastores=["vmfs-prod-01", "vmfs-prod-02"],
-    vsphere_tools_timeout=30,
-)
 
 PATHS = ["config.extraConfig", "config.hardware.device", "snapshot", "runtime.powerState"]
 
@@ -53,24 +34,24 @@ def test_check_mode_then_prepare_then_idempotent(vcsim, si):
     before = master_target(si)
     assert before == dict(enable_uuid=None, controllers=["ParaVirtualSCSIController"], disks=2, snapshots=True, power="poweredOn")
 
-    check = run_playbook(PLAYBOOK, env=env, extra_vars=PREPARE, check=True, diff=True)
+    check = run_playbook(VSPHERE_ROLE_PLAYBOOK, env=env, extra_vars=ASR_MT_01_VARS, check=True, diff=True)
     assert not check.failed_hosts, check.debug
     assert total_changed(check) > 0, check.debug
     assert master_target(si) == before, "check mode changed the VM"
 
-    first = run_playbook(PLAYBOOK, env=env, extra_vars=PREPARE)
+    first = run_playbook(VSPHERE_ROLE_PLAYBOOK, env=env, extra_vars=ASR_MT_01_VARS)
     assert not first.failed_hosts, first.debug
     assert master_target(si) == dict(
         enable_uuid="TRUE", controllers=["VirtualLsiLogicSASController"], disks=3, snapshots=False, power="poweredOn")
 
-    second = run_playbook(PLAYBOOK, env=env, extra_vars=PREPARE)
+    second = run_playbook(VSPHERE_ROLE_PLAYBOOK, env=env, extra_vars=ASR_MT_01_VARS)
     assert not second.failed_hosts, second.debug
     assert total_changed(second) == 0, second.debug
 
 
 def test_paravirtual_controller_without_conversion_stops_the_role(vcsim, si):
     before = master_target(si)
-    result = run_playbook(PLAYBOOK, env=vcsim.env(), extra_vars=dict(PREPARE, vsphere_scsi_convert=False))
+    result = run_playbook(VSPHERE_ROLE_PLAYBOOK, env=vcsim.env(), extra_vars=dict(ASR_MT_01_VARS, vsphere_scsi_convert=False))
     assert result.failed_hosts == ["localhost"], result.debug
     assert "vsphere_scsi_convert" in result.stdout and "ParaVirtual" in result.stdout, result.debug
     assert master_target(si) == before, "the role changed the VM before stopping"
