@@ -23,12 +23,15 @@ LSI_TYPES = ("lsilogic", "lsilogicsas")
 GIB = 1024**3
 
 
+def find_option(extra_config, key):
+    """Pure: the OptionValue of advanced setting `key` in a VM's extraConfig (keys compare without case), or None."""
+    return next((option for option in extra_config or [] if option.key.lower() == key.lower()), None)
+
+
 def option_value(extra_config, key):
-    """Pure: the value of advanced setting `key` in a VM's extraConfig (keys compare without case), or None."""
-    for option in extra_config or []:
-        if option.key.lower() == key.lower():
-            return str(option.value) if option.value not in (None, "") else None
-    return None
+    """Pure: the value of advanced setting `key` in a VM's extraConfig as a string; None when missing or empty."""
+    option = find_option(extra_config, key)
+    return str(option.value) if option is not None and option.value not in (None, "") else None
 
 
 def marker_of(extra_config):
@@ -98,10 +101,8 @@ def disks(devices):
 
 def enable_uuid_setting(extra_config):
     """Pure: (key as stored, value) of disk.EnableUUID in a VM's extraConfig list; (ENABLE_UUID_KEY, None) if missing."""
-    for option in extra_config or []:
-        if option.key.lower() == ENABLE_UUID_KEY.lower():
-            return option.key, option.value
-    return ENABLE_UUID_KEY, None
+    option = find_option(extra_config, ENABLE_UUID_KEY)
+    return (option.key, option.value) if option is not None else (ENABLE_UUID_KEY, None)
 
 
 def enable_uuid_change(current, enabled):
@@ -160,10 +161,8 @@ def not_lsi_message(vm_path, wrong):
 
 def marker_option(extra_config):
     """Pure: (key as stored, value or None) of the marker in a VM's extraConfig; keys compare without case."""
-    for option in extra_config or []:
-        if option.key.lower() == MARKER_KEY.lower():
-            return option.key, (str(option.value) if option.value not in (None, "") else None)
-    return MARKER_KEY, None
+    option = find_option(extra_config, MARKER_KEY)
+    return (option.key, option_value(extra_config, MARKER_KEY)) if option is not None else (MARKER_KEY, None)
 
 
 def disks_with_uuid(devices, uuid):
