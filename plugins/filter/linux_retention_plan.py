@@ -17,7 +17,9 @@ description:
     at the retention path.
   - Never decides to format a disk that holds data. It refuses (RV(_value.action=refuse), with the
     reason in RV(_value.error)) a disk with any partition table or file system signature that is not
-    the retention file system, a disk that is mounted, used as swap or held by device-mapper (LVM,
+    the retention file system, a disk without a signature whose first or last MiB does not read as
+    zeros (data that C(wipefs) and C(blkid) do not know; a new VMware disk reads as zeros), a disk
+    that is mounted, used as swap or held by device-mapper (LVM,
     multipath, dm-crypt, RAID), a partition instead of a whole disk, a read-only disk, a disk of size
     zero, and a retention path that another file system already uses (mounted there, or in C(/etc/fstab)).
   - Used by the role C(siterecovery.master_target.linux); a pure function, so it runs on the
@@ -31,8 +33,11 @@ options:
         (a dict from each partition's path to the output of C(blkid -p -o export <partition>), or to the
         registered result of that command so that its return code 8, several signatures, is seen), C(findmnt)
         (the output of C(findmnt --json --mountpoint <path> --output SOURCE,FSTYPE), empty when nothing is
-        mounted there), C(swaps) (the text of C(/proc/swaps)), C(fstab) (the text of C(/etc/fstab)) and
-        C(source) (how the disk was found, for the messages).
+        mounted there), C(swaps) (the text of C(/proc/swaps)), C(fstab) (the text of C(/etc/fstab)),
+        C(source) (how the disk was found, for the messages) and C(zeros).
+      - C(zeros) is the list of registered results of C(cmp --bytes=1048576 --ignore-initial=<offset>:0 <device> /dev/zero)
+        for the first MiB (offset 0) and the last MiB (offset size - 1 MiB) of the disk, each with its offset
+        as C(item) (a C(loop) over the offsets). Without it the first and last MiB are not judged.
     type: dict
     required: true
   label:
@@ -92,9 +97,14 @@ _value:
     found:
       description: What the disk holds now, in words (for reports).
       type: str
+    nonzero_offset:
+      description:
+        - The offset in bytes of the first non-zero byte found in the first or last MiB of the disk, else none.
+      type: int
 """
 
 import json
+import re
 
 from ansible.errors import AnsibleFilterError
 
@@ -103,6 +113,8 @@ from ansible_collections.siterecovery.master_target.plugins.module_utils._sizes 
 # Signatures that only describe a partition table (wipefs lists the GPT header and its protective MBR).
 PARTITION_TABLES = ("gpt", "PMBR", "dos")
 FSTYPES = ("ext4", "xfs")
+# GNU cmp (diffutils) and busybox cmp: "<a> <b> differ: byte 5, line 1" ("char 5" before diffutils 3.9).
+CMP_DIFFER = re.compile(r"differ: (?:byte|char) (\d+)")
 
 
 def _json(text, what):
@@ -134,6 +146,32 @@ def parse_export(text):
     return result
 
 
+def first_nonzero_byte(results):
+    """The offset of the first non-zero byte that `cmp` found comparing ranges of the disk with /dev/zero.
+
+    Each result is a registered `cmp --bytes=N --ignore-initial=OFFSET:0 <disk> /dev/zero` with its
+    OFFSET as `item`: rc 0, the range is all zeros; rc 1 with "differ: byte K", the first difference is
+    at OFFSET + K - 1 (cmp counts from 1, after the skipped bytes); rc 1 with "EOF on <disk>", the disk
+    ended first and every byte read was zero. None when no range holds a non-zero byte.
+    """
+    found = []
+    for result in results or []:
+        rc = result.get("rc")
+        if rc == 0:
+            continue
+        match = CMP_DIFFER.search(str(result.get("stdout") or ""))
+        if rc == 1 and match:
+            found.append(int(result.get("item") or 0) + int(match.group(1)) - 1)
+        elif rc == 1 and "EOF on" in str(result.get("stderr") or ""):
+            continue
+        else:
+            raise AnsibleFilterError(
+                f"linux_retention_plan: cmp could not read the disk at offset {result.get('item')} "
+                f"(rc {rc}): {str(result.get('stderr') or result.get('stdout') or '').strip()[:200]}"
+            )
+    return min(found) if found else None
+
+
 def parse_fstab(text):
     """/etc/fstab -> list of dicts (source, target, fstype); comments and blank lines skipped."""
     entries = []
@@ -156,6 +194,10 @@ def describe_signature(signature):
     extra = f", label '{signature['label']}'" if signature.get("label") else ""
     extra += f", UUID {signature['uuid']}" if signature.get("uuid") else ""
     return f"{words} {kind} at offset {signature.get('offset', '?')}{extra}"
+
+
+def describe_unknown_data(offset):
+    return f"data that wipefs and blkid do not recognise (no signature), the first non-zero byte at offset {offset:#x}"
 
 
 def describe_partition(partition, probe):
@@ -204,7 +246,7 @@ def linux_retention_plan(observed, label, fstype, path):
         raise AnsibleFilterError(f"linux_retention_plan: fstype must be one of {', '.join(FSTYPES)}, not {fstype!r}")
     device = observed["device"]
     about = [observed["source"]] if observed.get("source") and observed["source"] != device else []
-    plan = dict(action="refuse", error="", device=device, partition=None, uuid=None, found="")
+    plan = dict(action="refuse", error="", device=device, partition=None, uuid=None, found="", nonzero_offset=None)
 
     def refuse(message):
         where = f"The retention disk {device}" + (f" ({', '.join(about)})" if about else "")
@@ -221,9 +263,11 @@ def linux_retention_plan(observed, label, fstype, path):
     swaps = parse_swaps(observed.get("swaps"))
     about.append(human_size(disk.get("size")))
     partitions = [child for child in children if child.get("type") == "part"]
+    nonzero = first_nonzero_byte(observed.get("zeros"))
+    plan["nonzero_offset"] = nonzero
     plan["found"] = "; ".join(
         [describe_signature(s) for s in signatures] + [describe_partition(p, probes.get(p.get("name"), {})) for p in partitions]
-    ) or "nothing (empty)"
+    ) or ("nothing (empty)" if nonzero is None else describe_unknown_data(nonzero))
 
     # The disk itself.
     if disk.get("type") not in ("disk", "loop"):
@@ -249,15 +293,17 @@ def linux_retention_plan(observed, label, fstype, path):
         )
 
     data_advice = (
-        "The role partitions and formats only an empty disk (no partition table, no file system signature) and never "
-        "formats a disk with data. Check that linux_retention_disk_uuid or linux_retention_device names the new "
-        f"retention disk; if the data on this disk is really not needed, wipe it yourself (wipefs --all {device}) and "
-        "run again."
+        "The role partitions and formats only an empty disk (no partition table, no file system signature, its first "
+        "and last MiB all zeros, as on a new VMware disk) and never formats a disk with data. Check that "
+        "linux_retention_disk_uuid or linux_retention_device names the new retention disk; if the data on this disk "
+        f"is really not needed, wipe it yourself (wipefs --all {device}, and zero its first and last MiB for data "
+        "without a signature) and run again."
     )
 
-    # An empty disk: create the retention volume.
+    # An empty disk: create the retention volume. Empty also means zeros where partition tables and
+    # file system headers live (the first and last MiB): data no tool recognises is still data.
     if not partitions:
-        if signatures:
+        if signatures or nonzero is not None:
             return refuse(f"holds data: {plan['found']}. {data_advice}")
         users = _path_users(observed, path)
         if users:

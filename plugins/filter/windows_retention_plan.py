@@ -20,6 +20,9 @@ description:
     disk holding the master target's install (cache) drive, an offline or read-only disk (unless
     O(bring_online=true) and the disk is still RAW), a drive letter held by another volume, a CD-ROM
     drive or a network drive, and a disk of size zero.
+  - A new retention volume goes only on a disk proven empty - RAW (no partition table) and with its
+    first and last MiB all zeros, as read from the disk itself (O(disk_sectors)). Before it has those
+    bytes, the plan for such a disk is RV(_value.action=read).
   - Used by the role C(siterecovery.master_target.windows); a pure function, so it runs on the
     controller and is unit-tested without Windows.
 options:
@@ -65,6 +68,15 @@ options:
         or nothing when the letter is free. Catches a CD-ROM or network drive on the letter, which
         M(community.windows.win_disk_facts) does not list.
     type: dict
+  disk_sectors:
+    description:
+      - What the role read from the selected disk (C(\\.\PhysicalDrive<number>), read only) when the plan
+        was RV(_value.action=read) - a dict with C(number), C(size) (bytes), C(sector_size) and
+        C(regions), a list of dicts with C(offset) and C(length) (bytes read there) and C(first_nonzero)
+        (the offset on the disk of the first byte that is not zero, or none / -1 when all are zeros) and
+        C(sample) (hex of the bytes from there, for the message); or C(error) when the disk could not be read.
+      - Ignored when its C(number) is not the selected disk's.
+    type: dict
 """
 
 EXAMPLES = r"""
@@ -107,11 +119,12 @@ _value:
         - V(none) the retention volume is there; V(create) initialize (when RV(_value.initialize)),
           partition and format; V(format) format the existing, unformatted retention partition (a run
           that stopped half way); V(letter) give the retention volume, which has lost its drive letter,
-          the letter back; V(refuse) when RV(_value.error) is set.
+          the letter back; V(read) the disk looks empty, so read its first and last MiB and plan again with
+          O(disk_sectors); V(refuse) when RV(_value.error) is set.
       type: str
-      choices: [none, create, format, letter, refuse]
+      choices: [none, create, format, letter, read, refuse]
     initialize:
-      description: Whether the disk is RAW and needs initializing (GPT).
+      description: Whether the disk is RAW and needs initializing (GPT); always true with V(create).
       type: bool
     partition_style:
       description: The partition style to give M(community.windows.win_initialize_disk) (V(gpt) for a RAW disk, else the disk's own).
@@ -139,6 +152,12 @@ OPERATIONAL_STATUS = {"53264": "Online", "53267": "Offline"}
 # Win32_LogicalDisk.DriveType
 DRIVE_TYPES = {2: "a removable drive", 3: "a local disk volume", 4: "a network drive", 5: "a CD-ROM drive", 6: "a RAM disk"}
 FILESYSTEMS = {"ntfs": "NTFS", "refs": "ReFS"}
+# With the article they are read with ("an NTFS", "a ReFS"), for the plan's before/after texts.
+FILESYSTEM_PHRASES = {"ntfs": "an NTFS file system", "refs": "a ReFS file system"}
+STYLE_PHRASES = {"GPT": "a GPT partition table", "MBR": "an MBR partition table"}
+# How much of each end of a RAW disk must read as zeros before the role initializes it: partition
+# tables, file systems, LVM and RAID keep their signatures in the first or the last MiB.
+EDGE = 1024**2
 
 
 def _norm_id(value):
@@ -241,6 +260,49 @@ def select_disk(disks, disk_uuid=None, disk_number=None):
     return None, "Select the retention disk with windows_retention_disk_uuid or windows_retention_disk_number."
 
 
+def _first_nonzero(region):
+    """The disk offset of the region's first byte that is not zero, or None (the reader says -1 or nothing)."""
+    value = region.get("first_nonzero")
+    if value in (None, ""):
+        return None
+    return int(value) if int(value) >= 0 else None
+
+
+def edges_error(where, number, size, sectors):
+    """Why the first and last MiB read from a RAW disk do not prove it empty; '' when they are all zeros."""
+    if sectors.get("error"):
+        return (
+            f"{where} is RAW, but the role could not read its first and last MiB to make sure it is empty "
+            f"({sectors['error']}); it formats only a disk it has read as empty. Check that the disk is attached "
+            "and that the account is a local administrator, then run the role again."
+        )
+    span = min(EDGE, size)
+    regions = [region for region in sectors.get("regions") or [] if isinstance(region, dict)]
+    covered = [(int(region.get("offset") or 0), int(region.get("offset") or 0) + int(region.get("length") or 0)) for region in regions]
+    for start, end in ((0, span), (size - span, size)):
+        if not any(first <= start and last >= end for first, last in covered):
+            read = ", ".join(f"{last - first} bytes at offset {first}" for first, last in covered) or "nothing"
+            return (
+                f"{where} is RAW, but the role could not read bytes {start} to {end - 1} of it (read: {read}); it "
+                "formats only a disk whose first and last MiB it has read as zeros. Run the role again; if this "
+                "persists, check the disk in Disk Management and the VM's disk in vSphere."
+            )
+    nonzero = sorted((offset, region) for region in regions for offset in [_first_nonzero(region)] if offset is not None)
+    if not nonzero:
+        return ""
+    offset, region = nonzero[0]
+    place = "in the first MiB" if offset < span else f"in the last MiB, {size - offset} bytes before the end"
+    sample = str(region.get("sample") or "").replace("-", " ").strip()
+    sample = f" ({sample} ...)" if sample else ""
+    return (
+        f"{where} holds data: Windows shows it as RAW, but the byte at offset {offset} ({place}) is not zero{sample}, "
+        "and partition tables, file systems, LVM and RAID keep their signatures there; the retention volume needs "
+        "a new, empty disk. Select another disk, or, only if the data on it is not needed, replace it with a new "
+        f"virtual disk (which reads as zeros) or zero it (diskpart: select disk {number}, then clean all; slow, and it "
+        "inflates a thin disk), and run the role again."
+    )
+
+
 def _letter_users(disks, letter):
     """(disk, partition) pairs that carry the drive letter."""
     return [
@@ -261,6 +323,7 @@ def windows_retention_plan(
     install_drive="C:",
     bring_online=False,
     letter_holder=None,
+    disk_sectors=None,
 ):
     if not isinstance(disks, list):
         raise AnsibleFilterError(f"windows_retention_plan expects the list of disks of win_disk_facts, got {type(disks).__name__}")
@@ -271,7 +334,7 @@ def windows_retention_plan(
         raise AnsibleFilterError(f"windows_retention_plan: drive_letter '{drive_letter}' is not a drive letter")
     if filesystem not in FILESYSTEMS:
         raise AnsibleFilterError(f"windows_retention_plan: filesystem '{filesystem}' is not one of {', '.join(FILESYSTEMS)}")
-    wanted_volume = f"{letter}: {FILESYSTEMS[filesystem]} '{label}'"
+    wanted_volume = f"{letter}: with {FILESYSTEM_PHRASES[filesystem]} labelled '{label}'"
     plan = dict(error="", disk_number=None, partition_number=None, disk="", action="refuse", initialize=False, partition_style=None, before="", after="")
 
     def refuse(message):
@@ -347,18 +410,33 @@ def windows_retention_plan(
         )
 
     if not data:
-        # An empty disk: RAW, or initialized with nothing but the reserved partition.
-        if offline or read_only:
+        # Only a RAW disk counts as empty: deleted partitions leave their data behind, so an initialized
+        # disk (even one with nothing but the reserved partition) cannot be proven empty.
+        if style != "RAW":
+            table = STYLE_PHRASES.get(style, f"a {style} partition table")
+            only = " with only the Microsoft Reserved partition" if partitions else " and no partitions"
+            return refuse(
+                f"{where} is not RAW: it has {table}{only}, and a disk that was ever initialized may still hold the data "
+                "of deleted partitions, so the role treats it as holding data; the retention volume needs a new, empty "
+                f"disk. Select another disk, or, only if the data on it is not needed, clear it (Clear-Disk -Number {number} "
+                "-RemoveData -RemoveOEM -Confirm:$false) and run the role again."
+            )
+        if (offline or read_only) and not bring_online:
             what = " and ".join(word for word, flag in (("offline", offline), ("read-only", read_only)) if flag)
-            if not (bring_online and style == "RAW"):
-                extra = (
-                    " (windows_retention_bring_online only handles a RAW disk)"
-                    if bring_online
-                    else ", or set windows_retention_bring_online: true to let the role do it"
-                )
-                return refuse(f"{where} is {what}; Windows does not let the role partition it. {fix_online}{extra}.")
-        plan.update(action="create", initialize=style == "RAW")
-        plan["after"] = f"{short}: {'GPT' if style == 'RAW' else style}, one partition {wanted_volume} on the whole disk"
+            return refuse(
+                f"{where} is {what}; Windows does not let the role partition it. {fix_online}, or set "
+                "windows_retention_bring_online: true to let the role do it."
+            )
+        # Windows also shows as RAW a disk with a file system, LVM or RAID on the whole disk, or with a
+        # damaged partition table: only its own bytes tell. They are read once the plan asks for them.
+        if not isinstance(disk_sectors, dict) or str(disk_sectors.get("number")) != str(number):
+            plan.update(action="read")
+            return plan
+        error = edges_error(where, number, int(disk.get("size")), disk_sectors)
+        if error:
+            return refuse(error)
+        plan.update(action="create", initialize=True)
+        plan["after"] = f"{short}: a GPT partition table and one partition on the whole disk, {wanted_volume}"
         return plan
 
     if len(data) == 1:
@@ -389,7 +467,7 @@ def windows_retention_plan(
             )
         if current_letter == letter and current_fs in ("", "RAW", "Unknown") and int(volume.get("size") or 0) == 0:
             # Our partition without a file system: a run stopped between partitioning and formatting.
-            after = f"{short}: partition {partition.get('number')} formatted as {wanted_volume}"
+            after = f"{short}: partition {partition.get('number')} on {letter}: formatted with {FILESYSTEM_PHRASES[filesystem]} labelled '{label}'"
             plan.update(action="format", partition_number=partition.get("number"), after=after)
             return plan
         if current_letter == letter:

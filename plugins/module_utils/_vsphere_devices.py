@@ -9,6 +9,7 @@ that plans the changes (vm_preparation_info) and failback_readiness_info: all ju
 
 from __future__ import annotations
 
+import datetime
 import re
 
 try:
@@ -40,8 +41,11 @@ def marker_of(extra_config):
 
 
 def enable_uuid_is_true(extra_config):
-    """Pure: whether disk.EnableUUID is TRUE (not case-sensitive, as ESXi reads it)."""
-    return (option_value(extra_config, ENABLE_UUID_KEY) or "").strip().upper() == "TRUE"
+    """Pure: whether disk.EnableUUID is TRUE: every key of that name (keys compare without case) says exactly TRUE.
+
+    The one judge of vm_disk_uuid, vm_preparation_info and failback_readiness_info (enable_uuid_writes).
+    """
+    return not enable_uuid_writes(extra_config, True)
 
 
 def uuid_hex(uuid):
@@ -99,20 +103,115 @@ def disks(devices):
     return sorted(found, key=lambda item: (item["bus"], item["unit"], item["key"]))
 
 
+def enable_uuid_options(extra_config):
+    """Pure: every disk.EnableUUID setting with a value, as [(key as stored, value)].
+
+    Keys compare without case; the one spelled exactly disk.EnableUUID comes first, the others in stored order.
+    An empty value is no setting: vCenter removes a key set to an empty value.
+    """
+    found = [(option.key, str(option.value)) for option in extra_config or []
+             if option.key.lower() == ENABLE_UUID_KEY.lower() and option.value not in (None, "")]
+    return sorted(found, key=lambda item: item[0] != ENABLE_UUID_KEY)
+
+
 def enable_uuid_setting(extra_config):
-    """Pure: (key as stored, value) of disk.EnableUUID in a VM's extraConfig list; (ENABLE_UUID_KEY, None) if missing."""
-    option = find_option(extra_config, ENABLE_UUID_KEY)
-    return (option.key, option.value) if option is not None else (ENABLE_UUID_KEY, None)
+    """Pure: (key, value) of the disk.EnableUUID setting that is kept (enable_uuid_options); (ENABLE_UUID_KEY, None) if none."""
+    options = enable_uuid_options(extra_config)
+    return options[0] if options else (ENABLE_UUID_KEY, None)
 
 
-def enable_uuid_change(current, enabled):
-    """Pure: the value to write, or None when `current` already means what is asked.
+def enable_uuid_writes(extra_config, enabled=True):
+    """Pure: the advanced settings [(key, value)] to write so that disk.EnableUUID is TRUE (FALSE); [] when it is.
 
-    A missing key means FALSE to ESXi, so enabled=false needs no write when it is missing.
+    Only exactly TRUE (or FALSE), in any case and without spaces, counts: ESXi is not known to read
+    " True " or "yes" as TRUE, so those are rewritten. A missing key means FALSE. Several keys that
+    differ only in case (disk.EnableUUID=FALSE and disk.enableuuid=TRUE) are all fixed: each one but
+    the kept key is removed (an empty value), then the kept key is written, last, so that the result
+    is one key with the right value whether vCenter compares keys with or without case.
     """
     wanted = "TRUE" if enabled else "FALSE"
-    effective = str(current).strip().upper() if current is not None else "FALSE"
-    return None if effective == wanted else wanted
+    options = enable_uuid_options(extra_config)
+    if all(value.upper() == wanted for _key, value in options) and (options or not enabled):
+        return []
+    if not options:
+        return [(ENABLE_UUID_KEY, wanted)]
+    (key, _value), strays = options[0], options[1:]
+    return [(stray, "") for stray, _stray_value in strays] + [(key, wanted)]
+
+
+def describe_enable_uuid(extra_config):
+    """Pure: what disk.EnableUUID holds, for a message: 'not set', 'FALSE', "' True '" or 'FALSE (disk.EnableUUID), TRUE (disk.enableuuid)'."""
+    options = enable_uuid_options(extra_config)
+
+    def shown(value):
+        return value if value.strip() == value and value else f"'{value}'"
+
+    if not options:
+        return "not set"
+    if len(options) == 1:
+        return shown(options[0][1])
+    return ", ".join(f"{shown(value)} ({key})" for key, value in options)
+
+
+# vm_disk_uuid records when it changed disk.EnableUUID (vCenter's clock, ISO 8601) in the same reconfiguration:
+# vCenter keeps no change time per advanced setting, and only a power-on after it puts the change into effect.
+ENABLE_UUID_CHANGED_KEY = "siterecovery.diskEnableUUID.changed"
+
+
+def enable_uuid_changed_at(extra_config):
+    """Pure: when vm_disk_uuid last changed disk.EnableUUID (a datetime in UTC), or None when not recorded or unreadable."""
+    value = option_value(extra_config, ENABLE_UUID_CHANGED_KEY)
+    if value is None:
+        return None
+    try:
+        moment = datetime.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=datetime.timezone.utc)
+
+
+def enable_uuid_power_cycle(extra_config, power_state, boot_time, changing=False):
+    """Pure: whether the VM runs with another disk.EnableUUID than its configuration holds, so it needs a power-off and power-on.
+
+    ESXi reads the setting only at power-on: neither a restart of the guest nor a resume from suspended
+    applies it. So a VM that is powered on or suspended needs a power cycle when the setting changes now
+    (`changing`) or was changed (by vm_disk_uuid, which records when) at or after its last power-on,
+    runtime.bootTime (which vCenter does not update on a resume). A VM powered off needs only its next
+    power-on. A change made outside this collection has no record, so it is not seen here.
+    """
+    if power_state not in ("poweredOn", "suspended"):
+        return False
+    if changing:
+        return True
+    changed = enable_uuid_changed_at(extra_config)
+    if changed is None:
+        return False
+    if boot_time is None:
+        return True  # running, but vCenter says nothing of when it was powered on: assume before the change
+    if boot_time.tzinfo is None:
+        boot_time = boot_time.replace(tzinfo=datetime.timezone.utc)
+    return changed >= boot_time
+
+
+def enable_uuid_changed_value(moment):
+    """Pure: the record of a change at `moment` (vCenter's CurrentTime), ISO 8601 in UTC."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=datetime.timezone.utc)
+    return moment.astimezone(datetime.timezone.utc).isoformat()
+
+
+def moment_text(moment):
+    """Pure: a datetime for messages, in UTC to the second: '2026-11-24 10:00:00 UTC'."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=datetime.timezone.utc)
+    return moment.astimezone(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def device_kind(device):
+    """'disk', 'cdrom' or 'other': what a device on a controller is (a disk needs a driver at boot)."""
+    if isinstance(device, vim.vm.device.VirtualDisk):
+        return "disk"
+    return "cdrom" if isinstance(device, vim.vm.device.VirtualCdrom) else "other"
 
 
 def controller_records(devices):
@@ -122,7 +221,7 @@ def controller_records(devices):
         if not isinstance(device, vim.vm.device.VirtualSCSIController):
             continue
         attached = sorted(
-            (dict(label=child.deviceInfo.label if child.deviceInfo else str(child.key), unit=child.unitNumber)
+            (dict(label=child.deviceInfo.label if child.deviceInfo else str(child.key), unit=child.unitNumber, kind=device_kind(child))
              for child in devices if child.controllerKey == device.key),
             key=lambda item: item["unit"] if item["unit"] is not None else -1,
         )

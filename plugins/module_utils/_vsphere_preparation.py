@@ -23,17 +23,20 @@ from ansible_collections.siterecovery.master_target.plugins.module_utils._vspher
     GIB,
     controller_records,
     describe_controllers,
+    describe_enable_uuid,
     disk_bytes,
     disk_record,
     disks_with_uuid,
-    enable_uuid_change,
+    enable_uuid_power_cycle,
     enable_uuid_setting,
+    enable_uuid_writes,
     gib,
     marker_option,
     not_lsi,
     not_lsi_message,
 )
 from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_overrides import complies
+from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_scsi import PENDING, conversion_record, plan_conversion
 from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_snapshots import removal_plan
 
 # The steps in the order the vsphere role runs them.
@@ -44,19 +47,28 @@ def step(needed, reason, **facts):
     return dict(facts, needed=bool(needed), reason=reason)
 
 
-def disk_uuid_step(extra_config, power_state):
-    """disk.EnableUUID=TRUE, as vm_disk_uuid (enabled: true) decides it."""
+def disk_uuid_step(extra_config, power_state, boot_time=None):
+    """disk.EnableUUID=TRUE, as vm_disk_uuid (enabled: true) decides it.
+
+    `power_cycle_required` says, on every run, whether the VM runs with another value than its
+    configuration holds: the step would change it now, or vm_disk_uuid changed it after the VM's last
+    power-on (`boot_time`, runtime.bootTime), as enable_uuid_power_cycle decides it.
+    """
     _key, current = enable_uuid_setting(extra_config)
-    new_value = enable_uuid_change(current, True)
-    if new_value is None:
-        return step(False, "disk.EnableUUID is TRUE.", before=current, after=current, power_cycle_required=False)
-    return step(
-        True,
-        f"disk.EnableUUID is {current if current is not None else 'not set'}: it must be TRUE.",
-        before=current,
-        after=new_value,
-        power_cycle_required=power_state == "poweredOn",
-    )
+    writes = enable_uuid_writes(extra_config, True)
+    strays = [key for key, value in writes if value == ""]
+    power_cycle = enable_uuid_power_cycle(extra_config, power_state, boot_time, changing=bool(writes))
+    if not writes:
+        reason = "disk.EnableUUID is TRUE." + (
+            " It was set after the VM's last power-on, so it is not in effect until a power cycle (a power-off and power-on)."
+            if power_cycle else ""
+        )
+        return step(False, reason, before=current, after=current, stray_keys=[], power_cycle_required=power_cycle)
+    reason = f"disk.EnableUUID is {describe_enable_uuid(extra_config)}: it must be TRUE."
+    if strays:
+        keys = f"The key {strays[0]} differs" if len(strays) == 1 else f"The keys {', '.join(strays)} differ"
+        reason += f" {keys} from disk.EnableUUID only in case and would be removed."
+    return step(True, reason, before=current, after="TRUE", stray_keys=strays, power_cycle_required=power_cycle)
 
 
 def snapshots_step(snapshots, consolidation_needed):
@@ -71,13 +83,23 @@ def snapshots_step(snapshots, consolidation_needed):
     return step(remove or consolidate, " ".join(reasons) or "No snapshots.", snapshots=paths, consolidation_needed=bool(consolidation_needed))
 
 
-def scsi_controllers_step(vm_path, devices):
-    """Every SCSI controller LSI Logic, as vm_scsi_controller decides it."""
+def scsi_controllers_step(vm_path, devices, extra_config=None, guest_os=None, guest_id=None, requested="auto", guest_drivers=(), guest_ready=False):
+    """Every SCSI controller LSI Logic and proven by a boot, as vm_scsi_controller decides it.
+
+    `type` is the LSI type a conversion would use and `refusal` why it must not run (both from
+    plan_conversion); `boot_pending` says that a conversion still waits for the guest to boot from it.
+    """
     controllers = controller_records(devices)
     wrong = not_lsi(controllers)
+    state, _converted = record = conversion_record(extra_config)
+    new_type, refusal = plan_conversion(vm_path, controllers, requested, guest_os, guest_id, guest_drivers, guest_ready, record)
+    facts = dict(controllers=controllers, not_lsi=wrong, type=new_type, refusal=refusal, boot_pending=state == PENDING, guest_os=guest_os)
     if wrong:
-        return step(True, not_lsi_message(vm_path, wrong), controllers=controllers, not_lsi=wrong)
-    return step(False, f"Every SCSI controller is LSI Logic: {describe_controllers(controllers) or 'none'}.", controllers=controllers, not_lsi=[])
+        reason = f"{not_lsi_message(vm_path, wrong)} " + (refusal or f"For this guest OS the type is {new_type}.")
+        return step(True, reason, **facts)
+    if state == PENDING:
+        return step(True, "The SCSI controllers were converted, but the guest has not yet been seen booting from them.", **facts)
+    return step(False, f"Every SCSI controller is LSI Logic: {describe_controllers(controllers) or 'none'}.", **facts)
 
 
 def retention_disk_step(devices, extra_config, ds_names, size_gb, datastore=None):

@@ -13,8 +13,11 @@ import math
 from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_datastores import datastore_problem
 from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_devices import (
     LSI_TYPES,
+    describe_enable_uuid,
+    enable_uuid_changed_at,
     enable_uuid_is_true,
-    option_value,
+    enable_uuid_power_cycle,
+    moment_text,
     uuid_hex,
 )
 from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_overrides import drs_verdict, storage_drs_verdict
@@ -77,13 +80,22 @@ def listing(items, limit=8):
 
 
 def check_disk_uuid(mt):
-    value = option_value(mt["extra_config"], "disk.EnableUUID")
-    if enable_uuid_is_true(mt["extra_config"]):
-        return row("master_target.disk_uuid", "pass", mt["name"], [mt["name"]], f"disk.EnableUUID is {value} on {mt['name']}.")
-    found = f"is {value}" if value is not None else "is not set"
-    return row("master_target.disk_uuid", "fail", mt["name"], [mt["name"]],
-               f"disk.EnableUUID {found} on {mt['name']}: the guest does not see stable disk ids for the disks reprotect attaches.",
-               f"Set it to TRUE with siterecovery.master_target.vm_disk_uuid (name: {mt['name']}), then power-cycle the VM.")
+    """disk.EnableUUID TRUE, as vm_disk_uuid and vm_preparation_info judge it, and in effect: not changed since the last power-on."""
+    name = mt["name"]
+    if not enable_uuid_is_true(mt["extra_config"]):
+        return row("master_target.disk_uuid", "fail", name, [name],
+                   f"disk.EnableUUID is {describe_enable_uuid(mt['extra_config'])} on {name}, not TRUE: the guest does not see stable disk ids "
+                   "for the disks reprotect attaches.",
+                   f"Set it to TRUE with siterecovery.master_target.vm_disk_uuid (name: {name}), then power-cycle the VM.")
+    if enable_uuid_power_cycle(mt["extra_config"], mt["power_state"], mt.get("boot_time")):
+        changed, boot = enable_uuid_changed_at(mt["extra_config"]), mt.get("boot_time")
+        since = f"it was set at {moment_text(changed)}" + (f", after the VM's last power-on at {moment_text(boot)}" if boot else "")
+        return row("master_target.disk_uuid", "fail", name, [name],
+                   f"disk.EnableUUID is set but not in effect until a power cycle on {name}: {since}, and ESXi reads it only at power-on "
+                   "(a restart of the guest or a resume is not enough).",
+                   f"Power {name} off and on again: siterecovery.master_target.vm_power (name: {name}, state: shutdown_guest, then "
+                   "state: powered_on), or run the vsphere role with vsphere_power_off_allowed: true.")
+    return row("master_target.disk_uuid", "pass", name, [name], f"disk.EnableUUID is {describe_enable_uuid(mt['extra_config'])} on {name}.")
 
 
 def check_snapshots(mt):
@@ -108,7 +120,9 @@ def check_scsi_controller(mt):
     return row("master_target.scsi_controller", "fail", mt["name"], [mt["name"]],
                f"{mt['name']} has SCSI controllers that are not LSI Logic Parallel or SAS: "
                f"{listing(c['label'] + ' (' + c['type'] + ')' for c in wrong)}; reprotect fails with ParaVirtual or BusLogic controllers.",
-               f"Power the VM off and convert them with siterecovery.master_target.vm_scsi_controller (name: {mt['name']}, convert: true).")
+               "Make the guest load the LSI Logic driver at boot first (the linux or windows role's lsi_driver step), then "
+               f"power the VM off and convert them with siterecovery.master_target.vm_scsi_controller (name: {mt['name']}, convert: true), "
+               "or run playbooks/prepare_master_target.yml with vsphere_scsi_convert: true, which does both and checks the boot.")
 
 
 def check_tools(mt):

@@ -28,6 +28,23 @@ def fault_text(fault):
     return f"{text} ({type(fault).__name__.split('.')[-1]})"
 
 
+def poll(read, done, timeout, sleep=time.sleep, clock=time.monotonic, longest=5.0):
+    """Call `read()` until `done(value)` or `timeout` seconds have passed; return the last value.
+
+    Short sleeps first (a simulator or a quick guest answers at once), growing to `longest`, never
+    sleeping past the deadline; one last read at the deadline.
+    """
+    deadline = clock() + timeout
+    delay = 0.05
+    while True:
+        value = read()
+        remaining = deadline - clock()
+        if done(value) or remaining <= 0:
+            return value
+        sleep(min(delay, remaining))
+        delay = min(delay * 2, longest)
+
+
 def wait_for_task(client, task, action, target, timeout=3600):
     """Wait for `task`; return its result or raise VSphereError naming the action, the object and the fault.
 

@@ -19,7 +19,10 @@ description:
     not found is a failed V(vm.found) row, not a module failure.
   - >-
     B(Master target checks), one row each per master target. V(master_target.disk_uuid)
-    C(disk.EnableUUID=TRUE). V(master_target.snapshots) no snapshots. V(master_target.scsi_controller)
+    C(disk.EnableUUID=TRUE), judged as M(siterecovery.master_target.vm_disk_uuid) judges it, and in
+    effect. It fails when M(siterecovery.master_target.vm_disk_uuid) set it at or after the last
+    power-on of the VM, still running or suspended (C(runtime.bootTime)): it is set but not in effect until a power cycle.
+    V(master_target.snapshots) no snapshots. V(master_target.scsi_controller)
     every SCSI controller LSI Logic Parallel or SAS (ParaVirtual and BusLogic fail).
     V(master_target.tools) VMware Tools installed and running. V(master_target.vmfs_datastore) its ESXi
     host has at least one VMFS datastore attached, mounted and read/write.
@@ -285,7 +288,7 @@ except ImportError:  # pragma: no cover - reported when connecting
     pass
 
 VM_PATHS = sorted({"name", "config.uuid", "config.extraConfig", "config.hardware.device", "config.hardware.numCPU",
-                   "config.hardware.memoryMB", "snapshot", "datastore", "runtime.host"} | set(TOOLS_PATHS))
+                   "config.hardware.memoryMB", "snapshot", "datastore", "runtime.host", "runtime.bootTime"} | set(TOOLS_PATHS))
 HOST_PATHS = ["name", "parent", "datastore", "config.product.version", "config.product.fullName"]
 
 
@@ -329,7 +332,7 @@ def vm_facts(vm, host_names):
         snapshots=[item["path"] for item in vm_snapshots(vm)], controllers=scsi_controllers(devices), disks=disks(devices),
         datastores=[moid(ref) for ref in vm.get("datastore") or []],
         tools=tools_facts(vm.props), guest=guest, guest_id=guest["guest_id"], guest_family=guest_family(guest),
-        power_state=guest["power_state"],
+        power_state=guest["power_state"], boot_time=vm.get("runtime.bootTime"),
     )
 
 

@@ -13,10 +13,20 @@ description:
     C(TRUE), or C(FALSE) with O(enabled=false).
   - Azure Site Recovery needs C(disk.EnableUUID=TRUE) on the master target, so that the guest sees
     stable disk identifiers for the disks attached to it during reprotect and failback.
-  - The current value is compared without regard to case; an existing key spelled in another case is
-    edited, never duplicated. A missing key counts as C(FALSE).
-  - The setting takes effect at the next power-on. Changing it on a powered-on VM works and returns
-    RV(power_cycle_required=true).
+  - Only C(TRUE) (or C(FALSE)) exactly, in any case and without spaces, counts as set. ESXi is not
+    known to read a value such as C(yes), or C(TRUE) with spaces around it, as C(TRUE), so the module
+    rewrites it. A missing key counts as C(FALSE).
+  - Advanced setting keys are compared without regard to case. An existing key spelled in another
+    case is edited, never duplicated. When several keys differ only in case (for example
+    C(disk.EnableUUID=FALSE) and C(disk.enableuuid=TRUE)), all of them are fixed in one
+    reconfiguration. The key spelled C(disk.EnableUUID) (else the first) gets the value, and the others
+    are removed (set to an empty value, which vCenter treats as removal).
+  - ESXi reads the setting only when the VM powers on. A restart of the guest or a resume from
+    suspended does not apply it. The module records when it changed the setting in the advanced
+    setting C(siterecovery.diskEnableUUID.changed) (vCenter's time), in the same reconfiguration.
+    On every run it returns RV(power_cycle_required). This is true while the VM is powered on or
+    suspended and the setting was changed (now, or by an earlier run) at or after the VM's last
+    power-on (C(runtime.bootTime)).
 version_added: 0.1.0
 author:
   - siterecovery.master_target contributors (@siterecovery)
@@ -61,7 +71,9 @@ EXAMPLES = r"""
 
 RETURN = r"""
 before:
-  description: The value of C(disk.EnableUUID) before the run, as stored (null when the key was missing).
+  description:
+    - The value of C(disk.EnableUUID) before the run, as stored (null when the key was missing).
+    - With several keys that differ only in case, the value of the key that is kept.
   returned: always
   type: str
   sample: null
@@ -71,10 +83,23 @@ after:
   type: str
   sample: "TRUE"
 power_cycle_required:
-  description: Whether the VM is powered on and the value changed, so it takes effect only after a power-off and power-on.
+  description:
+    - Whether the VM runs with another C(disk.EnableUUID) than its configuration holds, so it takes
+      effect only after a power-off and power-on. This holds when the VM is powered on or suspended
+      and this run changed the value (or would, in check mode), or this module changed it at or after
+      the VM's last power-on.
+    - Judged on every run, so a later run still says V(true) until the VM has been power-cycled.
+    - A VM that is powered off needs no power cycle, only its next power-on.
+    - A change made outside this module is not recorded, so it is not seen here.
   returned: always
   type: bool
   sample: true
+removed_keys:
+  description: The keys that differed from C(disk.EnableUUID) only in case and were removed (or would be, in check mode).
+  returned: always
+  type: list
+  elements: str
+  sample: [disk.enableuuid]
 vm:
   description: The virtual machine worked on.
   returned: always
@@ -95,9 +120,13 @@ vm:
 """
 
 from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_devices import (
+    ENABLE_UUID_CHANGED_KEY,
     ENABLE_UUID_KEY as KEY,
-    enable_uuid_change,
+    enable_uuid_changed_value,
+    enable_uuid_options,
+    enable_uuid_power_cycle,
     enable_uuid_setting,
+    enable_uuid_writes,
 )
 from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_lookup import find_vm
 from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_module import (
@@ -114,22 +143,29 @@ except ImportError:  # pragma: no cover - reported when connecting
 
 
 def ensure_disk_uuid(module, client):
-    vm = find_vm(client, module.params, ["config.extraConfig", "runtime.powerState"])
-    key, current = enable_uuid_setting(vm.get("config.extraConfig"))
-    new_value = enable_uuid_change(current, module.params["enabled"])
+    vm = find_vm(client, module.params, ["config.extraConfig", "runtime.powerState", "runtime.bootTime"])
+    extra_config = vm.get("config.extraConfig")
+    _key, current = enable_uuid_setting(extra_config)
+    writes = enable_uuid_writes(extra_config, module.params["enabled"])
+    removed = [key for key, value in writes if value == ""]
 
     changes = Changes()
-    changes.compare(KEY, current, new_value if new_value is not None else current)
-    if new_value is not None and not module.check_mode:
-        spec = vim.vm.ConfigSpec(extraConfig=[vim.option.OptionValue(key=key, value=new_value)])
-        run_task(client, lambda: vm.obj.ReconfigVM_Task(spec=spec), f"Setting {KEY}={new_value}", f"VM {vm.path}")
+    changes.compare(KEY, current, writes[-1][1] if writes else current)
+    for key in removed:
+        changes.compare(key, dict(enable_uuid_options(extra_config)).get(key), None)
+    if writes and not module.check_mode:
+        # The time of the change, from vCenter's clock (runtime.bootTime's), in the same reconfiguration.
+        changed_at = enable_uuid_changed_value(client.service_instance.CurrentTime())
+        options = [vim.option.OptionValue(key=key, value=value) for key, value in writes]
+        spec = vim.vm.ConfigSpec(extraConfig=options + [vim.option.OptionValue(key=ENABLE_UUID_CHANGED_KEY, value=changed_at)])
+        run_task(client, lambda: vm.obj.ReconfigVM_Task(spec=spec), f"Setting {KEY}={writes[-1][1]}", f"VM {vm.path}")
 
-    powered_on = vm.get("runtime.powerState") == "poweredOn"
     return dict(
         changes.result(module),
         before=current,
         after=changes.after[KEY],
-        power_cycle_required=changes.changed and powered_on,
+        removed_keys=removed,
+        power_cycle_required=enable_uuid_power_cycle(extra_config, vm.get("runtime.powerState"), vm.get("runtime.bootTime"), bool(writes)),
         vm=vm.describe(),
     )
 

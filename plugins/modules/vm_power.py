@@ -22,6 +22,13 @@ description:
     waits until the VM is powered off, for at most O(timeout) seconds. Nothing is done when the VM is
     already powered off. When VMware Tools are not running in the guest (or the VM is suspended) the
     module fails before changing anything, unless O(force=true).
+  - A VM waiting for the answer to a question in vCenter (C(runtime.question), for example
+    "This virtual machine might have been moved or copied") does not power on until the question is
+    answered. The module reads the question with the power state and fails at once, before changing
+    anything, with the question's text and its answers. While it waits for a power task or a guest
+    shutdown, it also fails as soon as the VM asks a question (the task then waits in vCenter for the
+    answer). Answer the question in the vSphere Client, or with the API call C(AnswerVM), then run again.
+    A VM already in the wanted state only gets a warning about its question.
 version_added: 0.1.0
 author:
   - siterecovery.master_target contributors (@siterecovery)
@@ -54,14 +61,15 @@ options:
       - How many seconds to wait for the power change.
       - With O(state=shutdown_guest), how long the guest has to power off after the shutdown request.
       - With the other states (and the hard power-off of O(force=true)), how long the vCenter power-on
-        or power-off task may take; a task that waits, for example on a question the VM asks in
-        vCenter, fails the module after that time.
+        or power-off task may take. A question the VM asks in vCenter fails the module at once, without
+        waiting for this timeout.
     type: int
     default: 300
 notes:
   - A hard power-off can lose data the guest has not written yet; prefer O(state=shutdown_guest).
   - The vCenter account needs the privileges VirtualMachine.Interact.PowerOn and
-    VirtualMachine.Interact.PowerOff (a guest shutdown uses PowerOff too).
+    VirtualMachine.Interact.PowerOff (a guest shutdown uses PowerOff too). Answering a question needs
+    VirtualMachine.Interact.AnswerQuestion.
 seealso:
   - module: siterecovery.master_target.vm_scsi_controller
   - module: siterecovery.master_target.vm_disk_uuid
@@ -119,6 +127,30 @@ power_action:
   returned: always
   type: str
   sample: shutdown_guest
+question:
+  description:
+    - The question the VM waits on in vCenter (C(runtime.question)), or null when none.
+    - Returned also when the module fails because of it.
+  returned: always
+  type: dict
+  contains:
+    id:
+      description: The question's id, the C(questionId) of C(AnswerVM).
+      type: str
+      sample: _vmx1
+    text:
+      description: The question as vCenter shows it.
+      type: str
+      sample: This virtual machine might have been moved or copied.
+    choices:
+      description: The possible answers, each with its C(key) (the C(answerChoice) of C(AnswerVM)) and C(label).
+      type: list
+      elements: dict
+      sample: [{key: "0", label: Cancel}, {key: "1", label: I Moved It}, {key: "2", label: I Copied It}]
+    default:
+      description: The key of the default answer, or null.
+      type: str
+      sample: "2"
 vm:
   description: The virtual machine worked on.
   returned: always
@@ -140,17 +172,21 @@ vm:
 
 import time
 
-from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_client import VSphereError
+from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_client import (
+    CONNECTION_ERRORS,
+    VSphereError,
+    connection_error_text,
+)
 from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_lookup import find_vm, read_object
 from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_module import (
     Changes,
     run_module,
     vsphere_module,
 )
-from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_tasks import fault_text, run_task
+from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_tasks import fault_text, poll
 
 try:
-    from pyVmomi import vmodl
+    from pyVmomi import vim, vmodl
 except ImportError:  # pragma: no cover - reported when connecting
     pass
 
@@ -161,6 +197,9 @@ WANTED_STATE = dict(powered_on="poweredOn", powered_off="poweredOff", shutdown_g
 ACTION_RESULT = dict(power_on="poweredOn", power_off="poweredOff", shutdown_guest="poweredOff")
 
 HARD_OFF_HINT = "or set force: true to power it off hard (like pulling the plug)"
+# What each power task is called in messages.
+ACTION_TEXT = dict(power_on="Power-on", power_off="Power-off")
+TASK_PATHS = ["info.state", "info.error"]
 
 
 def power_plan(current_state, wanted, tools_running, force):
@@ -214,14 +253,146 @@ def wait_for_power_state(read_state, wanted, timeout, sleep=time.sleep, clock=ti
         delay = min(delay * 2, 2.0)
 
 
+def question_facts(question):
+    """Pure: a VM's runtime.question (VirtualMachineQuestionInfo) as {id, text, choices: [{key, label}], default}; None for None."""
+    if question is None:
+        return None
+    choice = getattr(question, "choice", None)
+    choices = [dict(key=str(info.key), label=info.label) for info in getattr(choice, "choiceInfo", None) or []]
+    index = getattr(choice, "defaultIndex", None)
+    default = choices[index]["key"] if index is not None and 0 <= index < len(choices) else None
+    return dict(id=question.id, text=" ".join(str(question.text or "").split()), choices=choices, default=default)
+
+
+def question_message(vm_path, question, waiting_for=None):
+    """Pure: the failure for a VM that waits on `question` (question_facts): what it asks, its answers and the fix.
+
+    `waiting_for` is None when the question was there before the module changed anything, else what
+    the module had started and was waiting for ("the power-on task task-12").
+    """
+    answers = ", ".join(
+        f"{choice['key']} = {choice['label']}" + (" (the default)" if choice["key"] == question["default"] else "")
+        for choice in question["choices"]
+    ) or "none listed"
+    asked = f"\"{question['text']}\" (question id {question['id']}; answers: {answers})"
+    fix = (
+        "Answer it in the vSphere Client (the VM's Summary shows the question), or with the API call "
+        f"AnswerVM (questionId: {question['id']}, answerChoice: the key of the answer), then run again."
+    )
+    if waiting_for is None:
+        return (
+            f"VM {vm_path} is waiting for the answer to a question in vCenter, and until it is answered its power state "
+            f"cannot change: {asked}. {fix} Nothing was changed."
+        )
+    return (
+        f"VM {vm_path} asked a question in vCenter while this module was waiting for {waiting_for}, which waits for the "
+        f"answer: {asked}. {fix} vCenter goes on once it is answered; nothing else was changed."
+    )
+
+
+def question_plan(vm_path, current_state, question, change_needed):
+    """Pure: (refusal, warning) for a VM's question (question_facts or None), found before anything changed.
+
+    The question comes first: whatever else would be done or refused, the power state cannot change
+    until it is answered. A VM already in the wanted state only gets a warning.
+    """
+    if question is None:
+        return None, None
+    if change_needed:
+        return question_message(vm_path, question), None
+    return None, (
+        f"VM {vm_path} is {current_state}, as asked, but it waits for the answer to a question in vCenter: \"{question['text']}\". "
+        "Answer it in the vSphere Client or with AnswerVM."
+    )
+
+
+def power_task_error(vm_path, action, task_id, state, error, timeout):
+    """Pure: the failure of a power task that is not `success` after polling: its fault, or the timeout; None on success."""
+    if state == "success":
+        return None
+    if state == "error":
+        return f"{ACTION_TEXT[action]} of VM {vm_path} failed in vCenter: {fault_text(error)}. Fix that cause, then run again."
+    return f"{ACTION_TEXT[action]} of VM {vm_path} did not finish within {timeout} s; check the task in vCenter ({task_id})."
+
+
+def read_question(client, vm, waiting_for):
+    """Read the VM's power state and question in one round trip; raise the question's failure when it asks one."""
+    found = read_object(client, vm.obj, ["runtime.powerState", "runtime.question"], what=f"VM {vm.path}")
+    question = question_facts(found.get("runtime.question"))
+    if question is not None:
+        raise VSphereError(question_message(vm.path, question, waiting_for), question=question, vm=vm.describe())
+    return found
+
+
+def read_task_and_question(client, task, vm, action):
+    """({task property: value}, question_facts or None): the task's state and the VM's question in one round trip."""
+    spec = vmodl.query.PropertyCollector
+    filter_spec = spec.FilterSpec(
+        objectSet=[spec.ObjectSpec(obj=task), spec.ObjectSpec(obj=vm.obj)],
+        propSet=[spec.PropertySpec(type=vim.Task, pathSet=TASK_PATHS), spec.PropertySpec(type=vim.VirtualMachine, pathSet=["runtime.question"])],
+    )
+    try:
+        result = client.content.propertyCollector.RetrievePropertiesEx([filter_spec], spec.RetrieveOptions())
+    except vmodl.fault.ManagedObjectNotFound:
+        # As wait_for_task says it (_vsphere_tasks), should the task or the VM be gone.
+        raise VSphereError(f"The task '{ACTION_TEXT[action]}' on VM {vm.path} no longer exists in vCenter {client.hostname}.") from None
+    info, question = {}, None
+    for content in result.objects if result is not None else []:
+        props = {prop.name: prop.val for prop in content.propSet or []}
+        if isinstance(content.obj, vim.Task):
+            info = props
+        else:
+            question = question_facts(props.get("runtime.question"))
+    return info, question
+
+
+def run_power_task(module, client, vm, action):
+    """Start PowerOnVM_Task or PowerOffVM_Task and wait for it, reading the task and the VM's question in one round trip each time.
+
+    Unlike waiting on the task alone, a question the VM asks fails the module at once instead of after the timeout.
+    """
+    target, timeout = f"VM {vm.path}", module.params["timeout"]
+    start = vm.obj.PowerOnVM_Task if action == "power_on" else vm.obj.PowerOffVM_Task
+    again = "then run the task again: it reads the current state and does only what is left."
+    try:
+        task = start()
+    except vmodl.MethodFault as fault:
+        raise VSphereError(f"{ACTION_TEXT[action]} of {target} was refused by vCenter: {fault_text(fault)}. Fix that cause, then run again.") from None
+    except CONNECTION_ERRORS as error:
+        raise VSphereError(
+            f"The connection to vCenter {client.hostname} was lost while starting {ACTION_TEXT[action]} of {target} "
+            f"({connection_error_text(error)}): vCenter may or may not have received the request. Check the recent tasks of {target} "
+            f"in vCenter, {again}"
+        ) from None
+    task_id = task._moId  # pylint: disable=protected-access
+    waiting_for = f"the {ACTION_TEXT[action].lower()} task {task_id}"
+
+    def read():
+        info, question = read_task_and_question(client, task, vm, action)
+        if question is not None:
+            raise VSphereError(question_message(vm.path, question, waiting_for), question=question, vm=vm.describe())
+        return info.get("info.state"), info.get("info.error")
+
+    try:
+        state, error = poll(read, lambda value: value[0] in ("success", "error"), timeout, longest=1.0)
+    except CONNECTION_ERRORS as error:
+        raise VSphereError(
+            f"The connection to vCenter {client.hostname} was lost while waiting for {ACTION_TEXT[action]} of {target} "
+            f"({connection_error_text(error)}): the task ({task_id}) had started and may still finish in vCenter. Check it in the "
+            f"recent tasks of {target}, {again}"
+        ) from None
+    message = power_task_error(vm.path, action, task_id, state, error, timeout)
+    if message:
+        raise VSphereError(message)
+    return action
+
+
 def power_on(module, client, vm):
-    run_task(client, vm.obj.PowerOnVM_Task, "Power-on", f"VM {vm.path}", timeout=module.params["timeout"])
-    return "power_on"
+    return run_power_task(module, client, vm, "power_on")
 
 
 def power_off(module, client, vm):
-    run_task(client, vm.obj.PowerOffVM_Task, "Power-off", f"VM {vm.path}", timeout=module.params["timeout"])
-    return "power_off"
+    return run_power_task(module, client, vm, "power_off")
 
 
 def shutdown_guest(module, client, vm):
@@ -240,7 +411,7 @@ def shutdown_guest(module, client, vm):
         return power_off(module, client, vm)
 
     def read_state():
-        return read_object(client, vm.obj, ["runtime.powerState"], what=f"VM {vm.path}").get("runtime.powerState")
+        return read_question(client, vm, "the guest to shut down").get("runtime.powerState")
 
     if wait_for_power_state(read_state, "poweredOff", timeout):
         return "shutdown_guest"
@@ -259,10 +430,16 @@ ACTIONS = dict(power_on=power_on, power_off=power_off, shutdown_guest=shutdown_g
 
 def ensure_power_state(module, client):
     params = module.params
-    vm = find_vm(client, params, ["runtime.powerState", "guest.toolsRunningStatus"])
+    vm = find_vm(client, params, ["runtime.powerState", "guest.toolsRunningStatus", "runtime.question"])
     current = vm.get("runtime.powerState")
     tools_status = vm.get("guest.toolsRunningStatus")
+    question = question_facts(vm.get("runtime.question"))
     action, error = power_plan(current, params["state"], tools_status == "guestToolsRunning", params["force"])
+    refusal, warning = question_plan(vm.path, current, question, action or error)
+    if refusal:
+        raise VSphereError(refusal, power_state=current, previous_power_state=current, question=question, vm=vm.describe())
+    if warning:
+        module.warn(warning)
     if error:
         raise VSphereError(
             f"VM {vm.path} {error} Nothing was changed.",
@@ -284,7 +461,8 @@ def ensure_power_state(module, client):
     if action and not module.check_mode:
         action = ACTIONS[action](module, client, vm)
         after = read_object(client, vm.obj, ["runtime.powerState"], what=f"VM {vm.path}").get("runtime.powerState")
-    return dict(changes.result(module), power_state=after, previous_power_state=current, power_action=action, vm=vm.describe())
+    return dict(changes.result(module), power_state=after, previous_power_state=current, power_action=action, question=question,
+                vm=vm.describe())
 
 
 def main():

@@ -44,6 +44,21 @@ options:
     description: Whether to judge the C(scsi_controllers) step (every SCSI controller LSI Logic).
     type: bool
     default: true
+  scsi_type:
+    description: The LSI Logic type a conversion would use, as O(siterecovery.master_target.vm_scsi_controller#module:type).
+    type: str
+    choices: [auto, lsilogic, lsilogicsas]
+    default: auto
+  scsi_guest_drivers:
+    description: As O(siterecovery.master_target.vm_scsi_controller#module:guest_drivers).
+    type: list
+    elements: str
+    choices: [lsilogic, lsilogicsas]
+    default: []
+  scsi_guest_ready:
+    description: As O(siterecovery.master_target.vm_scsi_controller#module:guest_ready).
+    type: bool
+    default: false
   retention_disk_size_gb:
     description:
       - The size of the retention disk in GiB, as O(siterecovery.master_target.vm_retention_disk#module:size_gb).
@@ -122,14 +137,23 @@ steps:
           type: str
           sample: "disk.EnableUUID is not set: it must be TRUE."
         before:
-          description: The current value; null when not set.
+          description: The current value (of the key that is kept, when several differ only in case); null when not set.
           type: str
         after:
           description: The value the step would leave.
           type: str
           sample: "TRUE"
+        stray_keys:
+          description: The keys that differ from C(disk.EnableUUID) only in case, which the step would remove.
+          type: list
+          elements: str
         power_cycle_required:
-          description: Whether the VM is powered on and the change needs a power cycle to take effect.
+          description:
+            - Whether the VM (powered on or suspended) runs with another C(disk.EnableUUID) than its configuration
+              holds, so that only a power-off and power-on puts it into effect. The step would change it now, or
+              M(siterecovery.master_target.vm_disk_uuid) changed it at or after the VM's last power-on
+              (C(runtime.bootTime)), as RV(siterecovery.master_target.vm_disk_uuid#module:power_cycle_required) says.
+            - Judged on every run, also when the step is not needed.
           type: bool
     snapshots:
       description: No snapshot, no disk to consolidate. Absent with O(snapshots=false).
@@ -151,9 +175,23 @@ steps:
           type: list
           elements: dict
         not_lsi:
-          description: The controllers that are not LSI Logic.
+          description: The controllers that are not LSI Logic (the ones a conversion would replace).
           type: list
           elements: dict
+        type:
+          description: The LSI Logic type a conversion would use for this guest OS; null when none is needed or none can be chosen.
+          type: str
+        refusal:
+          description: Why the conversion would be refused (the module's message), or null.
+          type: str
+        boot_pending:
+          description: Whether a conversion is recorded on the VM that the guest has not yet booted from (the step is then needed).
+          type: bool
+        guest_os:
+          description:
+            - What vCenter says of the guest OS, as RV(siterecovery.master_target.vm_scsi_controller#module:guest_os).
+            - Read only when a controller is not LSI Logic.
+          type: dict
     retention_disk:
       description: One retention disk of O(retention_disk_size_gb). Absent without O(retention_disk_size_gb).
       type: dict
@@ -208,6 +246,7 @@ vm:
 """
 
 from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_datastores import DATASTORE_PATHS, datastore_facts
+from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_devices import LSI_TYPES, controller_records, not_lsi
 from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_lookup import find_vm, read_inventory, read_objects
 from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_module import run_module, vsphere_module
 from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_overrides import (
@@ -227,6 +266,7 @@ from ansible_collections.siterecovery.master_target.plugins.module_utils._vspher
     snapshots_step,
     step,
 )
+from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_scsi import VM_DESCRIPTOR_PATHS, read_guest_os
 from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_snapshots import SNAPSHOT_PATHS, vm_snapshots
 from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_tools import TOOLS_PATHS, tools_facts
 
@@ -236,7 +276,8 @@ except ImportError:  # pragma: no cover - reported when connecting
     pass
 
 VM_PATHS = sorted(
-    {"config.extraConfig", "config.hardware.device", "runtime.powerState", "runtime.host", "datastore"}
+    {"config.extraConfig", "config.hardware.device", "runtime.powerState", "runtime.bootTime", "runtime.host", "datastore"}
+    | set(VM_DESCRIPTOR_PATHS)
     | set(SNAPSHOT_PATHS)
     | set(TOOLS_PATHS)
 )
@@ -272,11 +313,16 @@ def plan_preparation(module, client):
 
     steps = {}
     if params["disk_uuid"]:
-        steps["disk_uuid"] = disk_uuid_step(extra_config, power_state)
+        steps["disk_uuid"] = disk_uuid_step(extra_config, power_state, vm.get("runtime.bootTime"))
     if params["snapshots"]:
         steps["snapshots"] = snapshots_step(vm_snapshots(vm), vm.get("runtime.consolidationNeeded"))
     if params["scsi_controllers"]:
-        steps["scsi_controllers"] = scsi_controllers_step(vm.path, devices)
+        # The guest OS descriptor costs a call: read only when a controller would be converted.
+        guest_os = read_guest_os(client, vm) if not_lsi(controller_records(devices)) else None
+        steps["scsi_controllers"] = scsi_controllers_step(
+            vm.path, devices, extra_config, guest_os, vm.get("config.guestId"),
+            params["scsi_type"], params["scsi_guest_drivers"], params["scsi_guest_ready"],
+        )
     if params["retention_disk_size_gb"] is not None:
         ds_names = {ds.moid: ds.name for ds in datastores}
         steps["retention_disk"] = retention_disk_step(devices, extra_config, ds_names, params["retention_disk_size_gb"], params["retention_disk_datastore"])
@@ -306,6 +352,9 @@ def main():
             disk_uuid=dict(type="bool", default=True),
             snapshots=dict(type="bool", default=True),
             scsi_controllers=dict(type="bool", default=True),
+            scsi_type=dict(type="str", choices=["auto", *LSI_TYPES], default="auto"),
+            scsi_guest_drivers=dict(type="list", elements="str", choices=list(LSI_TYPES), default=[]),
+            scsi_guest_ready=dict(type="bool", default=False),
             retention_disk_size_gb=dict(type="int"),
             retention_disk_datastore=dict(type="str"),
             datastores=dict(type="list", elements="str", default=[]),

@@ -7,18 +7,31 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: vm_scsi_controller
-short_description: Ensure every SCSI controller of a virtual machine is LSI Logic
+short_description: Ensure every SCSI controller of a virtual machine is LSI Logic, and that the guest still boots
 description:
   - Confirms that every SCSI controller of a virtual machine is LSI Logic Parallel or LSI Logic SAS.
   - Azure Site Recovery reprotect fails when the master target has a VMware ParaVirtual (PVSCSI)
     controller.
   - By default the module only reports, and fails with a message naming each controller that is not
-    LSI Logic.
+    LSI Logic and the LSI Logic type vCenter gives for the guest OS.
   - With O(convert=true), replaces each such controller by one of O(type) on the same SCSI bus, in one
     reconfiguration, keeping every disk and other device attached at the same unit number. The VM must
     be powered off; a powered-on VM is refused before anything is changed.
-  - The guest must have a driver for the new controller before it boots from it. Linux kernels carry
-    the LSI Logic drivers (mptspi, mptsas); on Windows, check the LSI driver is installed first.
+  - A guest boots from the new controller only if it loads the controller's driver at boot; Windows
+    otherwise stops with 0x7B (INACCESSIBLE_BOOT_DEVICE), and a Linux initramfs without mptspi or mptsas
+    drops to an emergency shell. So a conversion that moves a disk is refused unless the guest is known
+    to be ready (O(guest_drivers), or O(guest_ready)), and it is recorded on the VM (advanced setting
+    C(siterecovery.scsiConversion)) until a boot proves it.
+  - With O(confirm_boot=true), on a powered-on VM whose conversion is not yet proven, waits up to
+    O(boot_timeout) seconds for the guest to come up (VMware Tools running or the guest heartbeat green).
+    If it does not, the VM is powered off, every converted controller is put back to its earlier type on
+    its bus with every device at its unit, the VM is powered on again, and the module fails saying so.
+    After such a rollback O(guest_ready) is no longer accepted for that VM, only O(guest_drivers) is.
+  - The guest counts as up only when VMware Tools run in it or its heartbeat is green. Install VMware
+    Tools (open-vm-tools on Linux) before a conversion, or a guest that boots is rolled back all the same.
+  - Checked before anything changes, in check mode too (check mode predicts the refusal), that the guest OS
+    supports the type according to vCenter, and every device on a controller to convert has a unit that
+    an LSI Logic controller has (0-15 but 7; a ParaVirtual controller can hold units up to 64).
 version_added: 0.1.0
 author:
   - siterecovery.master_target contributors (@siterecovery)
@@ -36,10 +49,48 @@ options:
   type:
     description:
       - The controller type to convert to, with O(convert=true).
-      - V(lsilogic) is LSI Logic Parallel, V(lsilogicsas) is LSI Logic SAS.
+      - V(auto) takes what vCenter says of the VM's guest OS (C(EnvironmentBrowser.QueryConfigOptionEx)
+        for its guest OS id, hardware version and host), that is the recommended SCSI controller when it is an LSI
+        Logic type, else an LSI Logic type the guest OS supports (SAS first for Windows, Parallel first
+        otherwise). A guest OS vCenter has no controller list for needs an explicit type.
+      - V(lsilogic) is LSI Logic Parallel, V(lsilogicsas) is LSI Logic SAS. A type the guest OS does not
+        support according to vCenter is refused.
     type: str
+    choices: [auto, lsilogic, lsilogicsas]
+    default: auto
+  guest_drivers:
+    description:
+      - The LSI Logic types whose driver the guest was verified, in this run, to load at boot, as the
+        P(siterecovery.master_target.linux#role) and P(siterecovery.master_target.windows#role) roles'
+        C(lsi_driver) step publishes (C(linux_lsi_driver.type), C(windows_lsi_driver.type)).
+      - A conversion to a type listed here may run, also after an earlier rollback.
+    type: list
+    elements: str
     choices: [lsilogic, lsilogicsas]
-    default: lsilogic
+    default: []
+  guest_ready:
+    description:
+      - The admin's word that the guest loads the driver of the new type at boot (done by hand).
+      - Without it or O(guest_drivers), a conversion that moves a disk is refused. Not accepted after a
+        conversion of this VM was rolled back because the guest did not boot.
+    type: bool
+    default: false
+  confirm_boot:
+    description:
+      - Whether to confirm that the guest boots from a conversion this module made (see the description),
+        instead of converting. The VM must be powered on. Without a conversion waiting for its boot,
+        nothing is done.
+    type: bool
+    default: false
+  boot_timeout:
+    description: How long O(confirm_boot=true) waits for the guest to come up, in seconds.
+    type: int
+    default: 600
+notes:
+  - The rollback powers the VM off hard (the guest did not boot, so it cannot shut down) and on again.
+seealso:
+  - module: siterecovery.master_target.vm_power
+  - module: siterecovery.master_target.vm_preparation_info
 """
 
 EXAMPLES = r"""
@@ -48,11 +99,19 @@ EXAMPLES = r"""
     name: asr-mt-01
   delegate_to: localhost
 
-- name: Convert ParaVirtual controllers to LSI Logic SAS (the VM must be powered off)
+- name: Convert ParaVirtual controllers to the LSI Logic type vCenter gives for the guest OS
   siterecovery.master_target.vm_scsi_controller:
     name: asr-mt-01
     convert: true
-    type: lsilogicsas
+    # What the linux role's lsi_driver step verified in the guest before the VM was powered off.
+    guest_drivers: "{{ [linux_lsi_driver.type] if (linux_lsi_driver.ready | default(false)) else [] }}"
+  delegate_to: localhost
+
+- name: Power the VM on, then confirm that the guest boots (else the conversion is rolled back)
+  siterecovery.master_target.vm_scsi_controller:
+    name: asr-mt-01
+    confirm_boot: true
+    boot_timeout: 900
   delegate_to: localhost
 """
 
@@ -89,12 +148,48 @@ controllers:
         unit:
           description: The unit number on the bus.
           type: int
+        kind:
+          description: V(disk), V(cdrom) or V(other).
+          type: str
 converted:
-  description: The controllers converted (or that would be, in check mode).
+  description:
+    - The controllers converted (or that would be, in check mode); with O(confirm_boot=true), the
+      conversion that waited for its boot.
   returned: always
   type: list
   elements: dict
   sample: [{bus: 0, from: paravirtual, to: lsilogic}]
+type:
+  description: The LSI Logic type converted to (or chosen for O(type=auto)); null when every controller is LSI Logic.
+  returned: always
+  type: str
+  sample: lsilogic
+guest_os:
+  description: What vCenter says of the guest OS, when a controller is not LSI Logic; null otherwise or when vCenter has nothing.
+  returned: always
+  type: dict
+  contains:
+    id:
+      description: The guest OS id (C(config.guestId)).
+      type: str
+    full_name:
+      description: Its name.
+      type: str
+    recommended_scsi:
+      description: The recommended SCSI controller type, in this module's names (null when not one of them).
+      type: str
+    supported:
+      description: The supported controller types among V(lsilogic), V(lsilogicsas), V(paravirtual), V(buslogic).
+      type: list
+      elements: str
+boot:
+  description:
+    - The conversion's boot state. V(none) (no conversion recorded), V(pending) (converted, not yet booted),
+      V(confirmed) (the guest booted, the record is removed), V(rolledBack) (the guest did not boot and
+      the controllers were put back).
+  returned: always
+  type: str
+  sample: pending
 vm:
   description: The virtual machine worked on (name, moid, path).
   returned: always
@@ -102,12 +197,6 @@ vm:
 """
 
 from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_client import VSphereError
-from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_lookup import find_vm
-from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_module import (
-    Changes,
-    run_module,
-    vsphere_module,
-)
 from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_devices import (
     LSI_TYPES,
     controller_records,
@@ -115,12 +204,33 @@ from ansible_collections.siterecovery.master_target.plugins.module_utils._vspher
     not_lsi,
     not_lsi_message,
 )
-from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_tasks import run_task
+from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_lookup import find_vm, read_object
+from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_module import (
+    Changes,
+    run_module,
+    vsphere_module,
+)
+from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_scsi import (
+    CONVERSION_KEY,
+    PENDING,
+    ROLLED_BACK,
+    TYPE_LABELS,
+    VM_DESCRIPTOR_PATHS,
+    conversion_record,
+    format_conversion,
+    guest_booted,
+    plan_conversion,
+    read_guest_os,
+)
+from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_tasks import poll, run_task
 
 try:
     from pyVmomi import vim
 except ImportError:  # pragma: no cover - reported when connecting
     pass
+
+VM_PATHS = ["config.hardware.device", "runtime.powerState", "config.extraConfig", *VM_DESCRIPTOR_PATHS]
+BOOT_PATHS = ["runtime.powerState", "guest.toolsRunningStatus", "guestHeartbeatStatus"]
 
 
 def controller_classes():
@@ -132,65 +242,136 @@ def controller_classes():
     }
 
 
-def conversion_spec(devices, keys_to_convert, new_type):
-    """Build one ConfigSpec that swaps each controller in `keys_to_convert` for a `new_type` one.
+def conversion_spec(devices, new_types, marker):
+    """Build one ConfigSpec that swaps each controller whose key is in `new_types` for one of the
+    type it maps to, and sets the conversion marker to `marker`.
 
     The new controller takes the old one's bus; every device on the old controller is re-pointed
-    to the new one at its unit number. One reconfiguration, so the VM is never left half-converted.
+    to the new one at its unit number. One reconfiguration, so the VM is never left half-converted
+    and the marker is there exactly when the conversion is.
     """
-    new_class = controller_classes()[new_type]
     changes = []
-    for index, old in enumerate(device for device in devices if device.key in keys_to_convert):
+    for index, old in enumerate(device for device in devices if device.key in new_types):
         new_key = -100 - index  # temporary negative key: vCenter assigns the real one
-        new = new_class(key=new_key, busNumber=old.busNumber, sharedBus=old.sharedBus, hotAddRemove=old.hotAddRemove)
+        new = controller_classes()[new_types[old.key]](key=new_key, busNumber=old.busNumber, sharedBus=old.sharedBus, hotAddRemove=old.hotAddRemove)
         changes.append(vim.vm.device.VirtualDeviceSpec(operation="add", device=new))
         for child in devices:
             if child.controllerKey == old.key:
                 child.controllerKey = new_key
                 changes.append(vim.vm.device.VirtualDeviceSpec(operation="edit", device=child))
         changes.append(vim.vm.device.VirtualDeviceSpec(operation="remove", device=old))
-    return vim.vm.ConfigSpec(deviceChange=changes)
+    return vim.vm.ConfigSpec(deviceChange=changes, extraConfig=[vim.option.OptionValue(key=CONVERSION_KEY, value=marker)])
+
+
+def read_controllers(client, vm):
+    return controller_records(read_object(client, vm.obj, ["config.hardware.device"], what=f"VM {vm.path}").get("config.hardware.device"))
 
 
 def ensure_lsi_controllers(module, client):
-    vm = find_vm(client, module.params, ["config.hardware.device", "runtime.powerState"])
+    params = module.params
+    vm = find_vm(client, params, VM_PATHS)
+    if params["confirm_boot"]:
+        return confirm_boot(module, client, vm)
     devices = vm.get("config.hardware.device") or []
     controllers = controller_records(devices)
     wrong = not_lsi(controllers)
-    new_type = module.params["type"]
-    result = dict(controllers=controllers, converted=[], vm=vm.describe())
+    record = conversion_record(vm.get("config.extraConfig"))
+    result = dict(controllers=controllers, converted=[], type=None, guest_os=None, boot=record[0] or "none", vm=vm.describe())
+    if not wrong:
+        return dict(result, changed=False)
 
-    if wrong and not module.params["convert"]:
-        raise VSphereError(not_lsi_message(vm.path, wrong), **result)
-    if wrong and vm.get("runtime.powerState") != "poweredOff":
+    guest_os = read_guest_os(client, vm)
+    new_type, refusal = plan_conversion(
+        vm.path, controllers, params["type"], guest_os, vm.get("config.guestId"),
+        params["guest_drivers"], params["guest_ready"], record,
+    )
+    result.update(type=new_type, guest_os=guest_os)
+    if not params["convert"]:
+        advice = f" For this guest OS the type is {new_type}." if new_type else ""
+        raise VSphereError(not_lsi_message(vm.path, wrong) + advice, **result)
+    if refusal:
+        raise VSphereError(refusal, **result)
+    if vm.get("runtime.powerState") != "poweredOff":
         raise VSphereError(
             f"VM {vm.path} is {vm.get('runtime.powerState')}: power it off before converting {describe_controllers(wrong)} to {new_type}. "
             "Nothing was changed.",
             **result,
         )
 
+    converted = [dict(bus=item["bus"], **{"from": item["type"], "to": new_type}) for item in wrong]
     after = [dict(item, type=new_type, key=None) if item in wrong else item for item in controllers]
     changes = Changes()
     changes.compare("controllers", [dict(bus=item["bus"], type=item["type"]) for item in controllers],
                     [dict(bus=item["bus"], type=item["type"]) for item in after])
-    if wrong and not module.check_mode:
-        spec = conversion_spec(devices, {item["key"] for item in wrong}, new_type)
+    if not module.check_mode:
+        spec = conversion_spec(devices, {item["key"]: new_type for item in wrong}, format_conversion(PENDING, converted))
         run_task(client, lambda: vm.obj.ReconfigVM_Task(spec=spec), f"Converting SCSI controllers to {new_type}", f"VM {vm.path}")
-        after = controller_records(find_vm(client, dict(moid=vm.moid), ["config.hardware.device"]).get("config.hardware.device"))
-    return dict(
-        result,
-        **changes.result(module),
-        controllers=after,
-        converted=[dict(bus=item["bus"], **{"from": item["type"], "to": new_type}) for item in wrong],
+        after = read_controllers(client, vm)
+    return dict(result, **changes.result(module), controllers=after, converted=converted, boot="pending")
+
+
+def confirm_boot(module, client, vm):
+    """Wait for the guest to boot from a pending conversion; without a boot, put the controllers back."""
+    state, converted = conversion_record(vm.get("config.extraConfig"))
+    controllers = controller_records(vm.get("config.hardware.device") or [])
+    result = dict(changed=False, controllers=controllers, converted=converted, boot=state or "none", vm=vm.describe())
+    if state != PENDING:
+        return result
+    if module.check_mode:
+        return dict(result, changed=True)
+    timeout = module.params["boot_timeout"]
+    if vm.get("runtime.powerState") != "poweredOn":
+        raise VSphereError(
+            f"VM {vm.path} is {vm.get('runtime.powerState')}: its SCSI controllers were converted ({format_conversion('', converted).strip()}) "
+            "and the guest has not yet been seen booting from them. Power it on, then run this again: it waits for the boot and "
+            "puts the controllers back if the guest does not boot.",
+            **result,
+        )
+    props = poll(lambda: read_object(client, vm.obj, BOOT_PATHS, what=f"VM {vm.path}"), guest_booted, timeout)
+    if guest_booted(props):
+        marker = vim.vm.ConfigSpec(extraConfig=[vim.option.OptionValue(key=CONVERSION_KEY, value="")])
+        run_task(client, lambda: vm.obj.ReconfigVM_Task(spec=marker), "Recording the boot from the converted controllers", f"VM {vm.path}")
+        return dict(result, changed=True, boot="confirmed")
+    roll_back(client, vm, converted)
+    after = read_controllers(client, vm)
+    back = ", ".join(f"bus {item['bus']} {TYPE_LABELS.get(item['from'], item['from'])} ({item['from']})" for item in converted)
+    to = converted[0]["to"]
+    details = {**result, "changed": True, "boot": ROLLED_BACK, "controllers": after}
+    raise VSphereError(
+        f"VM {vm.path} did not boot within {timeout} s from its SCSI controllers converted to {TYPE_LABELS.get(to, to)} "
+        f"(VMware Tools did not start and the guest heartbeat stayed {props.get('guestHeartbeatStatus') or 'unknown'}). "
+        f"It was powered off, its controllers were put back as they were ({back}, every device at its unit) and it was powered on again. "
+        f"Make the guest load the {to} driver at boot (the linux or windows role's lsi_driver step), then run again; "
+        "until a guest role has verified the driver, the conversion is refused.",
+        **details,
     )
+
+
+def roll_back(client, vm, converted):
+    """Power off, put each converted bus's controller back to its earlier type, power on."""
+    target = f"VM {vm.path}"
+    if read_object(client, vm.obj, ["runtime.powerState"], what=target).get("runtime.powerState") != "poweredOff":
+        # Hard: a guest that did not boot cannot shut itself down.
+        run_task(client, vm.obj.PowerOffVM_Task, "Power-off for the controller rollback", target)
+    devices = read_object(client, vm.obj, ["config.hardware.device"], what=target).get("config.hardware.device") or []
+    by_bus = {item["bus"]: item["from"] for item in converted}
+    back = {d.key: by_bus[d.busNumber] for d in devices if isinstance(d, vim.vm.device.VirtualSCSIController) and d.busNumber in by_bus}
+    spec = conversion_spec(devices, back, format_conversion(ROLLED_BACK, converted))
+    run_task(client, lambda: vm.obj.ReconfigVM_Task(spec=spec), "Putting the SCSI controllers back", target)
+    run_task(client, vm.obj.PowerOnVM_Task, "Power-on after the controller rollback", target)
 
 
 def main():
     module = vsphere_module(
         dict(
             convert=dict(type="bool", default=False),
-            type=dict(type="str", choices=list(LSI_TYPES), default="lsilogic"),
-        )
+            type=dict(type="str", choices=["auto", *LSI_TYPES], default="auto"),
+            guest_drivers=dict(type="list", elements="str", choices=list(LSI_TYPES), default=[]),
+            guest_ready=dict(type="bool", default=False),
+            confirm_boot=dict(type="bool", default=False),
+            boot_timeout=dict(type="int", default=600),
+        ),
+        mutually_exclusive=[("convert", "confirm_boot")],
     )
     run_module(module, ensure_lsi_controllers)
 

@@ -54,6 +54,7 @@ PASSWORD = f"Awx-Credential-{secrets.token_hex(8)}!"
 # env/extravars, survey answers last.
 JOB_TEMPLATE_VARIABLES = dict(
     vsphere_scsi_convert=True,
+    vsphere_scsi_guest_ready=True,  # the simulator's guest boots from any controller
     vsphere_power_off_allowed=True,
     vsphere_datastores=["vmfs-prod-01", "vmfs-prod-02"],
     readiness_protected_vms=["prod-web-01", "prod-db-01"],

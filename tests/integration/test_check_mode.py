@@ -36,7 +36,7 @@ CASES = {
     # The retention disk goes on an LSI Logic controller: asr-mt-01's is still ParaVirtual, asr-mt-02's is SAS.
     "vm_retention_disk": (dict(name="asr-mt-02", size_gb=10, datastore="vmfs-mt-01"), None, True),
     # A ParaVirtual controller is converted only on a powered-off VM (the role powers it off first).
-    "vm_scsi_controller": (dict(name="asr-mt-01", convert=True, type="lsilogicsas"), lambda si: power_off(si, "asr-mt-01"), True),
+    "vm_scsi_controller": (dict(name="asr-mt-01", convert=True, type="lsilogicsas", guest_ready=True), lambda si: power_off(si, "asr-mt-01"), True),
     "vm_snapshots": (dict(name="asr-mt-01", state="absent"), None, True),
     "vm_snapshots_info": (dict(name="asr-mt-01"), None, False),
     "vm_tools": (dict(name="asr-mt-01", state="installer_mounted", force=True), None, True),
@@ -83,6 +83,7 @@ all:
           vsphere_vm_folder: asr
           vsphere_scsi_convert: true
           vsphere_scsi_type: lsilogicsas
+          vsphere_scsi_guest_ready: true
           vsphere_power_off_allowed: true
           vsphere_retention_disk_datastore: vmfs-mt-01
           vsphere_retention_disk_size_gb: 10

@@ -57,7 +57,7 @@ def write_inventory(tmp_path, on_host_zero):
     inventory = {"all": {"children": {
         "master_targets": {"hosts": hosts, "vars": dict(
             ansible_connection="local", ansible_python_interpreter=sys.executable, vsphere_vm_folder="asr",
-            vsphere_scsi_convert=True, vsphere_scsi_type="lsilogicsas", vsphere_power_off_allowed=True,
+            vsphere_scsi_convert=True, vsphere_scsi_type="lsilogicsas", vsphere_scsi_guest_ready=True, vsphere_power_off_allowed=True,
             vsphere_retention_disk_datastore="vmfs-mt-01", vsphere_retention_disk_size_gb=RETENTION_GB,
             vsphere_tools_timeout=60)},
         "master_target_guests": {"hosts": {}}, "linux": {"hosts": {}}, "windows": {"hosts": {}}}}}

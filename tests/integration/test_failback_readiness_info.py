@@ -95,6 +95,25 @@ def test_prepared_master_target_is_ready(vcsim, si):
     assert rows(result, "vcenter.privileges")[0]["status"] == "pass"
 
 
+def test_disk_uuid_set_but_not_in_effect_until_a_power_cycle(vcsim, si):
+    prepare_master_target(si, "asr-mt-02")  # ready, and running
+    env = vcsim.env()
+    # disk.EnableUUID changed by vm_disk_uuid on the running VM: set, but ESXi reads it only at power-on.
+    assert run_module("vm_disk_uuid", dict(name="asr-mt-02", enabled=False), env=env)["changed"]
+    assert run_module("vm_disk_uuid", dict(name="asr-mt-02"), env=env)["power_cycle_required"] is True
+    args = dict(master_targets=["asr-mt-02"], protected_vms=["prod-db-01"])
+    result = run_module(MODULE, args, env=env)
+    row = rows(result, "master_target.disk_uuid")[0]
+    assert row["status"] == "fail" and result["ready"] is False, result.debug
+    assert row["message"].startswith("disk.EnableUUID is set but not in effect until a power cycle on asr-mt-02: it was set at "), row
+    assert "after the VM's last power-on at" in row["message"] and "vm_power" in row["fix"]
+
+    wait(find_vm_object(si, "asr-mt-02").PowerOffVM_Task())
+    wait(find_vm_object(si, "asr-mt-02").PowerOnVM_Task())
+    after = run_module(MODULE, args, env=env)
+    assert rows(after, "master_target.disk_uuid")[0]["status"] == "pass" and after["ready"] is True, after.debug
+
+
 def test_free_esxi_licence_fails_and_read_only_account_lacks_privileges(vcsim, si):
     host = vm_state(si, "asr-mt-02", ["runtime.host"])["runtime.host"]
     si.content.licenseManager.licenseAssignmentManager.UpdateAssignedLicense(entity=host._moId, licenseKey=FREE_LICENSE)

@@ -296,7 +296,7 @@ def test_datastore_read_only_on_the_host(vcsim, si):
 
 def test_powered_on_vm_for_a_controller_conversion(vcsim, si):
     env = vcsim.env()
-    args = dict(name="asr-mt-01", convert=True, type="lsilogicsas")
+    args = dict(name="asr-mt-01", convert=True, type="lsilogicsas", guest_ready=True)
     before = world(si)
     result = run_module("vm_scsi_controller", args, env=env)
     assert_one_clear_error(result, "VM /DC0/vm/asr/asr-mt-01 is poweredOn", "power it off before converting", "SCSI controller 0",
@@ -342,7 +342,7 @@ def test_vcenter_task_fault(vcsim, si):
     disk = retention(env)
     assert_one_clear_error(disk, "Adding a 1 GB retention disk on vmfs-prod-02 of VM /DC0/vm/asr/asr-mt-02 failed in vCenter",
                            LOCKED, "(GenericVmConfigFault)")
-    controller = run_module("vm_scsi_controller", dict(name="asr-mt-01", convert=True), env=env)
+    controller = run_module("vm_scsi_controller", dict(name="asr-mt-01", convert=True, guest_ready=True), env=env)
     assert_one_clear_error(controller, "Converting SCSI controllers to lsilogic of VM /DC0/vm/asr/asr-mt-01 failed in vCenter",
                            "being backed up", "(GenericVmConfigFault)")
     assert world(si) == before, "a failed reconfigure task must leave the VM as it was"
@@ -351,7 +351,7 @@ def test_vcenter_task_fault(vcsim, si):
     set_extra_config(si, "asr-mt-01", FAULT_KNOB, "")
     second = retention(env)
     assert second["changed"] and second["operation"] == "added", second.debug
-    assert run_module("vm_scsi_controller", dict(name="asr-mt-01", convert=True), env=env)["changed"]
+    assert run_module("vm_scsi_controller", dict(name="asr-mt-01", convert=True, guest_ready=True), env=env)["changed"]
     after = world(si)
     assert len(disks(after, "asr-mt-02")) == len(disks(before, "asr-mt-02")) + 1
     assert extra(after, "asr-mt-02")[RETENTION_MARKER] == second["disk"]["uuid"]
@@ -404,7 +404,7 @@ def test_connection_dropped_while_waiting_for_the_task(vcsim, si, proxy):
     wait(find_vm_object(si, "asr-mt-01").PowerOffVM_Task())
     before = vm_of(world(si), "asr-mt-01")
     proxy.arm(method="RetrievePropertiesEx", after="ReconfigVM_Task")
-    args = dict(name="asr-mt-01", convert=True, type="lsilogicsas")
+    args = dict(name="asr-mt-01", convert=True, type="lsilogicsas", guest_ready=True)
     result = run_module("vm_scsi_controller", args, env=env)
     assert proxy.cuts and proxy.cuts[0]["method"] == "RetrievePropertiesEx", proxy.cuts
     # The conversion is one reconfiguration: the new controller holds every device at its unit.

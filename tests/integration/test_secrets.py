@@ -42,7 +42,7 @@ ARGS = {
     "vm_migration_exclusion": dict(name="asr-mt-01"),
     "vm_power": dict(name="asr-mt-01", state="powered_off"),
     "vm_retention_disk": dict(name="asr-mt-02", size_gb=10, datastore="vmfs-mt-01"),
-    "vm_scsi_controller": dict(name="asr-mt-02", convert=True, type="lsilogicsas"),
+    "vm_scsi_controller": dict(name="asr-mt-02", convert=True, type="lsilogicsas", guest_ready=True),
     "vm_snapshots": dict(name="asr-mt-01", state="absent"),
     "vm_snapshots_info": dict(name="asr-mt-01"),
     "vm_tools": dict(name="asr-mt-01", state="installer_mounted", force=True),
@@ -264,6 +264,7 @@ all:
         ansible_python_interpreter: "{python}"
         vsphere_scsi_convert: true
         vsphere_scsi_type: lsilogicsas
+        vsphere_scsi_guest_ready: true
         vsphere_power_off_allowed: true
         vsphere_retention_disk_datastore: vmfs-mt-01
         vsphere_retention_disk_size_gb: 10

@@ -4,15 +4,22 @@ from __future__ import annotations
 
 import pytest
 
-from support.ansible import run_module
-from support.vsphere import vm_state
+from support.ansible import run_module, run_playbook
+from support.roles import VSPHERE_ROLE_PLAYBOOK
+from support.vsphere import find_vm_object, set_extra_config, vm_state, wait
 
 MODULE = "vm_disk_uuid"
 
 
+CHANGED_KEY = "siterecovery.diskEnableUUID.changed"
+
+
+def options(si, name):
+    return {option.key: option.value for option in vm_state(si, name, ["config.extraConfig"]).get("config.extraConfig") or []}
+
+
 def enable_uuid(si, name):
-    options = vm_state(si, name, ["config.extraConfig"]).get("config.extraConfig") or []
-    return {option.key: option.value for option in options}.get("disk.EnableUUID")
+    return options(si, name).get("disk.EnableUUID")
 
 
 def test_check_mode_then_change_then_idempotent(vcsim, si):
@@ -31,9 +38,20 @@ def test_check_mode_then_change_then_idempotent(vcsim, si):
     assert first["vm"]["path"] == "/DC0/vm/asr/asr-mt-01"
     assert enable_uuid(si, "asr-mt-01") == "TRUE"
 
+    # The record of the change, in the same reconfiguration: what later runs compare with runtime.bootTime.
+    assert options(si, "asr-mt-01")[CHANGED_KEY]
+
+    # Not changed again, but still not in effect: the VM has not been power-cycled since.
     second = run_module(MODULE, dict(name="asr-mt-01"), env=env)
     assert not second["changed"], second.debug
-    assert second["power_cycle_required"] is False
+    assert second["power_cycle_required"] is True
+
+    # Powered off: it needs only its next power-on; powered on again: in effect.
+    assert run_module("vm_power", dict(name="asr-mt-01", state="powered_off"), env=env)["changed"]
+    assert run_module(MODULE, dict(name="asr-mt-01"), env=env)["power_cycle_required"] is False
+    assert run_module("vm_power", dict(name="asr-mt-01", state="powered_on"), env=env)["changed"]
+    third = run_module(MODULE, dict(name="asr-mt-01"), env=env)
+    assert not third["changed"] and third["power_cycle_required"] is False, third.debug
 
 
 def test_disable_on_powered_off_vm(vcsim, si):
@@ -43,6 +61,76 @@ def test_disable_on_powered_off_vm(vcsim, si):
     assert result["power_cycle_required"] is False  # asr-mt-02 is powered off
     assert enable_uuid(si, "asr-mt-02") == "FALSE"
     assert not run_module(MODULE, dict(name="asr-mt-02", enabled=False), env=env)["changed"]
+
+
+def test_a_value_that_is_not_exactly_true_is_rewritten(vcsim, si):
+    # ESXi is not known to read " True " as TRUE: the module, the plan and the readiness check all say so.
+    set_extra_config(si, "asr-mt-02", disk__EnableUUID=" True ")
+    env = vcsim.env()
+    plan = run_module("vm_preparation_info", dict(name="asr-mt-02", snapshots=False, scsi_controllers=False, migration_exclusion=False), env=env)
+    assert plan["to_change"] == ["disk_uuid"] and "' True '" in plan["steps"]["disk_uuid"]["reason"], plan.debug
+    readiness = run_module("failback_readiness_info", dict(master_targets=["asr-mt-02"]), env=env)
+    assert [row["status"] for row in readiness["checks"] if row["check"] == "master_target.disk_uuid"] == ["fail"], readiness.debug
+
+    result = run_module(MODULE, dict(name="asr-mt-02"), env=env)
+    assert result["changed"] and (result["before"], result["after"]) == (" True ", "TRUE"), result.debug
+    assert enable_uuid(si, "asr-mt-02") == "TRUE"
+    assert not run_module(MODULE, dict(name="asr-mt-02"), env=env)["changed"]
+
+
+def test_keys_differing_only_in_case_are_all_fixed(vcsim, si):
+    # Not only the first key: disk.EnableUUID is set, the stray disk.enableuuid removed, in one reconfiguration.
+    set_extra_config(si, "asr-mt-02", disk__EnableUUID="FALSE", disk__enableuuid="TRUE")
+    env = vcsim.env()
+    plan = run_module("vm_preparation_info", dict(name="asr-mt-02", snapshots=False, scsi_controllers=False, migration_exclusion=False), env=env)
+    step = plan["steps"]["disk_uuid"]
+    assert step["needed"] and step["stray_keys"] == ["disk.enableuuid"], plan.debug
+    readiness = run_module("failback_readiness_info", dict(master_targets=["asr-mt-02"]), env=env)
+    row = [row for row in readiness["checks"] if row["check"] == "master_target.disk_uuid"][0]
+    assert row["status"] == "fail" and "FALSE (disk.EnableUUID), TRUE (disk.enableuuid)" in row["message"], readiness.debug
+
+    check = run_module(MODULE, dict(name="asr-mt-02"), env=env, check=True, diff=True)
+    assert check["changed"] and check["removed_keys"] == ["disk.enableuuid"], check.debug
+    assert check["diff"] == dict(before={"disk.EnableUUID": "FALSE", "disk.enableuuid": "TRUE"},
+                                 after={"disk.EnableUUID": "TRUE", "disk.enableuuid": None})
+    assert options(si, "asr-mt-02").get("disk.enableuuid") == "TRUE", "check mode changed the VM"
+
+    result = run_module(MODULE, dict(name="asr-mt-02"), env=env)
+    assert result["changed"] and result["removed_keys"] == ["disk.enableuuid"], result.debug
+    assert {key: value for key, value in options(si, "asr-mt-02").items() if key.lower() == "disk.enableuuid"} == {"disk.EnableUUID": "TRUE"}
+    again = run_module(MODULE, dict(name="asr-mt-02"), env=env)
+    assert not again["changed"] and again["removed_keys"] == [], again.debug
+    assert not run_module("vm_preparation_info", dict(name="asr-mt-02", snapshots=False, scsi_controllers=False, migration_exclusion=False),
+                          env=env)["to_change"]
+
+
+ROLE_VARS = dict(vsphere_vm_name="asr-mt-02", vsphere_vm_folder="asr", vsphere_retention_disk=False, vsphere_migration_exclusion=False,
+                 vsphere_power_off_allowed=False, vsphere_tools_timeout=30)
+
+
+def published(result):
+    facts = [task["result"]["ansible_facts"]["vsphere_master_target"] for task in result["tasks"]
+             if task["action"] == "ansible.builtin.set_fact" and "vsphere_master_target" in task["result"].get("ansible_facts", {})]
+    assert len(facts) == 1, result.debug
+    return facts[0]
+
+
+def test_the_vsphere_role_publishes_a_pending_power_cycle_on_every_run(vcsim, si):
+    wait(find_vm_object(si, "asr-mt-02").PowerOnVM_Task())
+    set_extra_config(si, "asr-mt-02", disk__EnableUUID="FALSE")
+    env = vcsim.env()
+    # Not allowed to power the VM off: the role sets disk.EnableUUID and says a power cycle is needed...
+    first = run_playbook(VSPHERE_ROLE_PLAYBOOK, env=env, extra_vars=ROLE_VARS)
+    assert not first.failed_hosts, first.debug
+    assert enable_uuid(si, "asr-mt-02") == "TRUE" and published(first)["power_cycle_required"] is True
+    # ... and says it again on the next run, which changes nothing, as long as the VM was not power-cycled.
+    second = run_playbook(VSPHERE_ROLE_PLAYBOOK, env=env, extra_vars=ROLE_VARS)
+    assert not second.failed_hosts and sum(stat["changed"] for stat in second["stats"].values()) == 0, second.debug
+    assert published(second)["power_cycle_required"] is True
+    wait(find_vm_object(si, "asr-mt-02").PowerOffVM_Task())
+    wait(find_vm_object(si, "asr-mt-02").PowerOnVM_Task())
+    third = run_playbook(VSPHERE_ROLE_PLAYBOOK, env=env, extra_vars=ROLE_VARS)
+    assert not third.failed_hosts and published(third)["power_cycle_required"] is False, third.debug
 
 
 def test_select_by_uuid_and_moid(vcsim, si):

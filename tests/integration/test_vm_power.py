@@ -137,6 +137,74 @@ def test_suspended_vm(vcsim, si):
     assert power_state(si, "asr-mt-01") == "poweredOff"
 
 
+MOVED_OR_COPIED = "This virtual machine might have been moved or copied."
+
+
+def state_of(si, name):
+    state = vm_state(si, name, ["runtime.powerState", "config.extraConfig", "runtime.bootTime"])
+    return dict(state, **{"config.extraConfig": {option.key: option.value for option in state["config.extraConfig"]}})
+
+
+def question_of(si, name):
+    return vm_state(si, name, ["runtime.question"]).get("runtime.question")
+
+
+def test_a_question_at_power_on_fails_at_once_then_answered_the_next_run_completes(vcsim, si):
+    """A VM copied to another place asks at power-on; the power-on task waits for the answer (harness.question)."""
+    env = vcsim.env()
+    set_extra_config(si, "asr-mt-02", "harness.question", MOVED_OR_COPIED)
+
+    # The question comes while the module waits for its power-on task: it fails at once, not after the timeout.
+    asked = run_module(MODULE, dict(name="asr-mt-02", state="powered_on", timeout=120), env=env)
+    assert asked["failed"], asked.debug
+    assert asked.duration < 30, "the module waited out its timeout instead of seeing the question"
+    assert asked["msg"].startswith("VM /DC0/vm/asr/asr-mt-02 asked a question in vCenter while this module was waiting for the power-on task ")
+    assert f'"{MOVED_OR_COPIED}" (question id _vmx1; answers: 0 = Cancel, 1 = I Moved It, 2 = I Copied It (the default))' in asked["msg"]
+    assert "vSphere Client" in asked["msg"] and "AnswerVM (questionId: _vmx1" in asked["msg"], asked["msg"]
+    assert asked["question"] == dict(id="_vmx1", text=MOVED_OR_COPIED, default="2", choices=[
+        dict(key="0", label="Cancel"), dict(key="1", label="I Moved It"), dict(key="2", label="I Copied It")])
+    assert power_state(si, "asr-mt-02") == "poweredOff"
+
+    # The question is still open: the next run reads it with the power state and fails before changing anything.
+    before = state_of(si, "asr-mt-02")
+    again = run_module(MODULE, dict(name="asr-mt-02", state="powered_on"), env=env)
+    assert again["failed"] and again["msg"].startswith(
+        "VM /DC0/vm/asr/asr-mt-02 is waiting for the answer to a question in vCenter, and until it is answered its power state cannot change: "
+    ), again.debug
+    assert again["msg"].endswith("Nothing was changed.") and again["question"]["id"] == "_vmx1"
+    assert state_of(si, "asr-mt-02") == before
+    # Check mode too; a VM already in the wanted state only gets a warning.
+    assert run_module(MODULE, dict(name="asr-mt-02", state="powered_on"), env=env, check=True)["failed"]
+    off = run_module(MODULE, dict(name="asr-mt-02", state="powered_off"), env=env)
+    assert not off.get("failed") and not off["changed"] and off["question"]["id"] == "_vmx1", off.debug
+    assert any("waits for the answer to a question" in warning for warning in off.get("warnings", [])), off.debug
+
+    # Answered (as the message says), the waiting power-on goes on; the next run has nothing left to do.
+    find_vm_object(si, "asr-mt-02").AnswerVM(questionId="_vmx1", answerChoice="2")
+    assert question_of(si, "asr-mt-02") is None and power_state(si, "asr-mt-02") == "poweredOn"
+    done = run_module(MODULE, dict(name="asr-mt-02", state="powered_on"), env=env)
+    assert not done.get("failed") and not done["changed"] and done["question"] is None, done.debug
+
+
+def test_a_question_found_first_stops_a_power_off_too(vcsim, si):
+    env = vcsim.env()
+    wait(find_vm_object(si, "asr-mt-01").SuspendVM_Task())
+    set_extra_config(si, "asr-mt-01", "harness.question", MOVED_OR_COPIED)
+    pending = find_vm_object(si, "asr-mt-01").PowerOnVM_Task()  # a resume started elsewhere, waiting for the answer
+    assert question_of(si, "asr-mt-01") is not None
+
+    refused = run_module(MODULE, dict(name="asr-mt-01", state="powered_off"), env=env)
+    assert refused["failed"] and "is waiting for the answer to a question" in refused["msg"], refused.debug
+    assert refused["msg"].endswith("Nothing was changed.") and refused["power_state"] == "suspended"
+    assert power_state(si, "asr-mt-01") == "suspended"
+
+    # Answered Cancel: the waiting task fails, the VM stays as it was, and the power-off goes through.
+    find_vm_object(si, "asr-mt-01").AnswerVM(questionId="_vmx1", answerChoice="0")
+    assert pending.info.state == "error" and power_state(si, "asr-mt-01") == "suspended"
+    off = run_module(MODULE, dict(name="asr-mt-01", state="powered_off"), env=env)
+    assert off["changed"] and off["power_state"] == "poweredOff", off.debug
+
+
 def test_unknown_vm(vcsim):
     result = run_module(MODULE, dict(name="no-such-vm", state="powered_off"), env=vcsim.env())
     assert result["failed"] and "No virtual machine named 'no-such-vm'" in result["msg"], result.debug

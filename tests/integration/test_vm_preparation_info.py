@@ -22,7 +22,7 @@ DATASTORES = ASR_MT_01_VARS["vsphere_datastores"]
 MODULE_OF_STEP = {
     "disk_uuid": ("vm_disk_uuid", dict(enabled=True)),
     "snapshots": ("vm_snapshots", dict(state="absent")),
-    "scsi_controllers": ("vm_scsi_controller", dict(convert=True, type="lsilogicsas")),
+    "scsi_controllers": ("vm_scsi_controller", dict(convert=True, type="lsilogicsas", guest_ready=True)),
     "retention_disk": ("vm_retention_disk", dict(size_gb=SIZE_GB, datastore="vmfs-mt-01")),
     "datastores": ("host_datastore_access", dict(datastores=DATASTORES)),
     "migration_exclusion": ("vm_migration_exclusion", dict(state="present")),
@@ -110,6 +110,25 @@ def test_drift_after_preparation_is_seen_step_by_step(vcsim, si):
             migration_exclusion=dict(drs_behavior="manual"),
         ),
     )
+
+
+def test_a_power_cycle_still_pending_is_said_on_every_run_until_the_vm_is_power_cycled(vcsim):
+    env = vcsim.env()
+    only_uuid = dict(snapshots=False, scsi_controllers=False, migration_exclusion=False)
+    assert run_module("vm_disk_uuid", VM, env=env)["power_cycle_required"] is True  # asr-mt-01 runs
+
+    # The step is done, but the running VM has not been powered on since: the plan says so, as the module does.
+    pending = plan(env, **only_uuid)["steps"]["disk_uuid"]
+    assert (pending["needed"], pending["power_cycle_required"]) == (False, True), pending
+    assert "not in effect until a power cycle" in pending["reason"]
+    assert run_module("vm_disk_uuid", VM, env=env, check=True)["power_cycle_required"] is True
+
+    # A power-off and power-on (runtime.bootTime after the recorded change) puts it into effect.
+    assert run_module("vm_power", dict(VM, state="shutdown_guest"), env=env)["changed"]
+    assert plan(env, **only_uuid)["steps"]["disk_uuid"]["power_cycle_required"] is False  # off: only a power-on is needed
+    assert run_module("vm_power", dict(VM, state="powered_on"), env=env)["changed"]
+    done = plan(env, **only_uuid)["steps"]["disk_uuid"]
+    assert (done["needed"], done["power_cycle_required"], done["reason"]) == (False, False, "disk.EnableUUID is TRUE."), done
 
 
 def test_an_almost_right_powered_off_master_target(vcsim):

@@ -17,6 +17,7 @@ ASR_MT_01_VARS = dict(
     vsphere_vm_folder="asr",
     vsphere_scsi_convert=True,
     vsphere_scsi_type="lsilogicsas",
+    vsphere_scsi_guest_ready=True,  # the scene's guests boot from any controller
     vsphere_power_off_allowed=True,
     vsphere_retention_disk_datastore="vmfs-mt-01",
     vsphere_retention_disk_size_gb=10,

@@ -5,6 +5,9 @@ package main
 //   - a new disk without backing.uuid keeps an empty uuid; vCenter (ESXi) gives
 //     every disk a "6000C29..." uuid, the one a guest sees with disk.EnableUUID.
 //   - a new disk is labelled "disk-<controller>-<unit>"; vCenter says "Hard disk N".
+//   - a new SCSI controller is labelled "<type>-<key>", has no summary and sits on no
+//     PCI slot; vCenter labels it "SCSI controller <bus>" with its type as summary, on
+//     the VM's PCI bus (here: the lowest free PCI unit from 3, where the first sits).
 //   - editing a disk (e.g. growing it) subtracts the disk's whole new size from the
 //     datastore's free space again; vCenter only accounts for the growth.
 // vcsim runs tasks synchronously inside the method call, with the VM locked by the
@@ -76,6 +79,7 @@ func (f *diskFacts) UpdateObject(obj mo.Reference, changes []types.PropertyChang
 		f.mu.Unlock()
 		if state == types.TaskInfoStateSuccess {
 			finishNewDisks(vm.Config.Hardware.Device)
+			finishNewControllers(vm.Config.Hardware.Device)
 			refundEditedDisks(vm, before)
 		}
 	}
@@ -157,4 +161,47 @@ func refundEditedDisks(vm *simulator.VirtualMachine, before map[int32]diskBefore
 			ds.Info.GetDatastoreInfo().FreeSpace = ds.Summary.FreeSpace
 		})
 	}
+}
+
+// finishNewControllers labels and places each SCSI controller vcsim added, as vCenter does.
+func finishNewControllers(devices []types.BaseVirtualDevice) {
+	var pci *types.VirtualDevice
+	used := map[int32]bool{}
+	for _, d := range devices {
+		if _, ok := d.(*types.VirtualPCIController); ok {
+			pci = d.GetVirtualDevice()
+		}
+	}
+	if pci == nil {
+		return
+	}
+	for _, d := range devices {
+		if v := d.GetVirtualDevice(); v.ControllerKey == pci.Key && v.UnitNumber != nil {
+			used[*v.UnitNumber] = true
+		}
+	}
+	for _, d := range devices {
+		c, ok := d.(types.BaseVirtualSCSIController)
+		if !ok {
+			continue
+		}
+		scsi := c.GetVirtualSCSIController()
+		info := scsi.DeviceInfo.GetDescription()
+		if strings.HasPrefix(info.Label, "SCSI controller ") {
+			continue
+		}
+		info.Label = fmt.Sprintf("SCSI controller %d", scsi.BusNumber)
+		info.Summary = map[string]string{"paravirtual": "VMware paravirtual SCSI", "lsilogic": "LSI Logic",
+			"lsilogicsas": "LSI Logic SAS", "buslogic": "BusLogic"}[scsiTypeName(d)]
+		scsi.ScsiCtlrUnitNumber = 7
+		if scsi.ControllerKey == 0 {
+			unit := int32(3)
+			for used[unit] {
+				unit++
+			}
+			used[unit] = true
+			scsi.ControllerKey, scsi.UnitNumber = pci.Key, types.NewInt32(unit)
+		}
+	}
+	indexControllerDevices(devices) // the PCI controller now lists the new controller (extend.go)
 }

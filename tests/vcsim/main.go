@@ -65,7 +65,8 @@ func main() {
 			log.Fatal(err)
 		}
 	}
-	installTools() // VMware Tools state of the VMs present now + harness.tools control (tools.go)
+	installTools()            // VMware Tools state of the VMs present now + harness.tools control (tools.go)
+	installGuestDescriptors() // guest OS descriptors with their disk controllers (guestos.go)
 
 	// A user in Listen makes SessionManager.validLogin compare name and password
 	// exactly (with no user it accepts any non-empty pair).
@@ -81,6 +82,7 @@ func main() {
 	server.Config.Handler = withReadOnlyLogin(model.Service, server.Config.Handler)
 	// ReconfigVM_Task faults on demand: extraConfig harness.reconfigureFault (faults.go)
 	server.Config.Handler = withReconfigureFault(server.Config.Handler)
+	server.Config.Handler = withPowerOn(server.Config.Handler) // runtime.bootTime as vCenter sets it, harness.question and AnswerVM (power.go)
 
 	addr := server.Listener.Addr().(*net.TCPAddr)
 	line, _ := json.Marshal(map[string]interface{}{

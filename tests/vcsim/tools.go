@@ -14,6 +14,11 @@ package main
 //      startsAfter:<s>  installed; running <s> seconds after this setting or
 //                       after each power-on, like Tools starting during a boot
 //      "" (removed)     back to the default
+//    and with extraConfig "harness.bootsOn" = a comma-separated list of controller
+//    types (paravirtual, lsilogic, lsilogicsas, buslogic), the guest boots only while
+//    its boot disk (the disk on the lowest bus and unit) sits on a controller of one
+//    of those types: a guest whose boot driver is missing never starts its Tools,
+//    and its heartbeat stays gray. Unset, it boots from any controller.
 //    The model is applied when a reconfigure completes and on power changes.
 //
 // 2. VirtualMachine.MountToolsInstaller / UnmountToolsInstaller (vcsim answers
@@ -142,6 +147,9 @@ func (t *toolsModel) mode(vm *mo.VirtualMachine) (string, time.Duration) {
 
 func (t *toolsModel) apply(vm *mo.VirtualMachine) {
 	mode, delay := t.mode(vm)
+	if mode != "" && mode != "notInstalled" && !bootsFromItsDisk(vm) {
+		mode = "noBoot" // the guest hangs before its Tools can start
+	}
 	on := vm.Runtime.PowerState == poweredOn
 	key := mode + "/" + strconv.FormatBool(on) + "/" + delay.String()
 	t.mu.Lock()
@@ -237,7 +245,82 @@ func toolsChanges(p toolsProfile, running bool) []types.PropertyChange {
 		{Name: "summary.guest.toolsRunningStatus", Val: runningStatus},
 		{Name: "summary.guest.toolsVersionStatus", Val: p.versionStatus},
 		{Name: "summary.guest.toolsVersionStatus2", Val: p.versionStatus},
+		{Name: "guestHeartbeatStatus", Val: heartbeat(running)},
+		{Name: "summary.quickStats.guestHeartbeatStatus", Val: heartbeat(running)},
 	}
+}
+
+// heartbeat: vCenter shows green while the guest's Tools send heartbeats, gray without Tools running.
+func heartbeat(running bool) types.ManagedEntityStatus {
+	if running {
+		return types.ManagedEntityStatusGreen
+	}
+	return types.ManagedEntityStatusGray
+}
+
+const bootsOnKey = "harness.bootsOn"
+
+// bootsFromItsDisk: whether the guest can boot, given harness.bootsOn (see the top of this file).
+func bootsFromItsDisk(vm *mo.VirtualMachine) bool {
+	if vm.Config == nil {
+		return true
+	}
+	allowed := ""
+	for _, o := range vm.Config.ExtraConfig {
+		if ov := o.GetOptionValue(); ov.Key == bootsOnKey {
+			allowed, _ = ov.Value.(string)
+		}
+	}
+	if allowed == "" {
+		return true
+	}
+	kind := bootControllerType(vm.Config.Hardware.Device)
+	for _, name := range strings.Split(allowed, ",") {
+		if strings.TrimSpace(name) == kind {
+			return true
+		}
+	}
+	return false
+}
+
+// bootControllerType: the type of the SCSI controller holding the disk on the lowest bus and unit.
+func bootControllerType(devices []types.BaseVirtualDevice) string {
+	controllers := map[int32]types.BaseVirtualDevice{}
+	for _, d := range devices {
+		if _, ok := d.(types.BaseVirtualSCSIController); ok {
+			controllers[d.GetVirtualDevice().Key] = d
+		}
+	}
+	best, bestBus, bestUnit := "", int32(1<<30), int32(1<<30)
+	for _, d := range devices {
+		disk, ok := d.(*types.VirtualDisk)
+		if !ok || disk.UnitNumber == nil {
+			continue
+		}
+		c, ok := controllers[disk.ControllerKey]
+		if !ok {
+			continue
+		}
+		bus := c.(types.BaseVirtualSCSIController).GetVirtualSCSIController().BusNumber
+		if bus < bestBus || (bus == bestBus && *disk.UnitNumber < bestUnit) {
+			best, bestBus, bestUnit = scsiTypeName(c), bus, *disk.UnitNumber
+		}
+	}
+	return best
+}
+
+func scsiTypeName(d types.BaseVirtualDevice) string {
+	switch d.(type) {
+	case *types.ParaVirtualSCSIController:
+		return "paravirtual"
+	case *types.VirtualLsiLogicController:
+		return "lsilogic"
+	case *types.VirtualLsiLogicSASController:
+		return "lsilogicsas"
+	case *types.VirtualBusLogicController:
+		return "buslogic"
+	}
+	return ""
 }
 
 func mountedChanges(mounted bool) []types.PropertyChange {

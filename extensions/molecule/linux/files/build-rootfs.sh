@@ -12,9 +12,15 @@ tmp=$dest.tmp.$$
 trap 'rm -rf --one-file-system "$tmp"' EXIT
 mkdir -p "$(dirname "$dest")"
 
+# The essential hook runs before the kernel is installed, so that its first initramfs is built this way:
+# MODULES=list puts in only the modules /etc/initramfs-tools/modules names. It stands for MODULES=dep on
+# a VM booted from a ParaVirtual controller (only the drivers in use: vmw_pvscsi, not mptspi), which
+# cannot work in a chroot (no root device to follow); Debian's default MODULES=most would hold mptspi
+# already and leave the role nothing to rebuild. It also keeps each build of the initramfs to seconds.
 # shellcheck disable=SC2016 # the hooks are expanded by mmdebstrap's shell, $1 is the root.
 mmdebstrap --mode=root --variant=apt --format=directory \
     --include="$(echo "$installed" | tr ' ' ',')" \
+    --essential-hook='mkdir -p "$1/etc/initramfs-tools/conf.d" && echo MODULES=list > "$1/etc/initramfs-tools/conf.d/molecule.conf"' \
     --skip=cleanup/apt/lists \
     --customize-hook='chroot "$1" apt-get clean' \
     --customize-hook="chroot \"\$1\" apt-get install --download-only --yes --quiet $repository" \

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import tempfile
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 
@@ -35,33 +37,49 @@ def blkid(host, device):
     return dict(line.split("=", 1) for line in result.stdout.splitlines() if "=" in line)
 
 
-def run_role(guest, **role_vars):
-    """Run the role through role.yml with these variables; return (rc, failure messages, output, stats).
+class RoleRun(NamedTuple):
+    rc: int
+    messages: list  # the failed tasks' messages in order: the last is the failure that stopped the run
+    output: str
+    stats: dict
+    results: dict  # task name -> the host's result (the last one of that name)
 
-    The messages are those of the failed tasks in order: the last is the failure that stopped the run.
-    """
+
+def run_role(guest, *, check=False, **role_vars):
+    """Run the role through role.yml with these variables (with --check --diff when check)."""
     inventory = Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"]) / "inventory"
     env = dict(os.environ, ANSIBLE_STDOUT_CALLBACK="ansible.posix.json", ANSIBLE_NOCOLOR="1")
     with tempfile.NamedTemporaryFile("w", suffix=".json") as extra:
         json.dump(role_vars, extra)
         extra.flush()
         proc = subprocess.run(
-            ["ansible-playbook", "-i", str(inventory), "-e", f"@{extra.name}", str(SCENARIO / "role.yml")],
+            ["ansible-playbook", "-i", str(inventory), "-e", f"@{extra.name}", str(SCENARIO / "role.yml")]
+            + (["--check", "--diff"] if check else []),
             env=env, capture_output=True, text=True, timeout=300, check=False,
         )
     try:
         report = json.loads(proc.stdout)
     except ValueError:
-        return proc.returncode, [], proc.stdout + proc.stderr, {}
-    messages = [
-        result.get("msg", "")
+        return RoleRun(proc.returncode, [], proc.stdout + proc.stderr, {}, {})
+    results = [
+        # Role tasks are named "<role> : <name>".
+        (task["task"]["name"].split(" : ", 1)[-1], result)
         for play in report.get("plays", [])
         for task in play.get("tasks", [])
         for result in task.get("hosts", {}).values()
-        if result.get("failed")
     ]
+    messages = [result.get("msg", "") for _name, result in results if result.get("failed")]
     stats = report.get("stats", {}).get("asr-mt-linux", {})
-    return proc.returncode, messages, proc.stdout[-4000:] + proc.stderr, stats
+    return RoleRun(proc.returncode, messages, proc.stdout[-4000:] + proc.stderr, stats, dict(results))
+
+
+def sha256(host, *paths):
+    return host.check_output(f"sha256sum {' '.join(paths)}")
+
+
+def default_kernel(host):
+    # Debian keeps the default boot kernel's link in / (/vmlinuz), Ubuntu in /boot.
+    return host.check_output("readlink -f /vmlinuz").rsplit("/vmlinuz-", 1)[1]
 
 
 # --- The host --------------------------------------------------------------------------------------
@@ -96,8 +114,50 @@ def test_automatic_updates_are_off(host):
 
 
 def test_hold_is_set(host):
-    # converge.yml holds multipath-tools in place of a kernel package (the test host runs the machine's kernel).
-    assert "multipath-tools" in host.check_output("apt-mark showhold").split()
+    holds = host.check_output("apt-mark showhold").split()
+    # The installed kernel's meta package, and what converge.yml adds (linux_kernel_hold_extra_packages).
+    assert "linux-image-amd64" in holds
+    assert "multipath-tools" in holds
+
+
+# --- The LSI Logic driver ---------------------------------------------------------------------------
+
+def test_running_kernel_is_not_installed_here(host):
+    # The test host runs the machine's kernel: the role must have prepared the default boot kernel only.
+    running = host.check_output("uname -r")
+    assert running != default_kernel(host)
+    assert not host.file(f"/lib/modules/{running}").exists
+
+
+def test_lsi_module_is_in_the_default_kernels_initramfs(host):
+    kernel = default_kernel(host)
+    listing = host.check_output(f"lsinitramfs /boot/initrd.img-{kernel}").splitlines()
+    assert any(re.search(r"/mptspi\.ko(\.(xz|zst|gz))?$", path) for path in listing), listing
+    # Its dependencies came with it (modprobe loads them from the initramfs).
+    assert any(path.endswith("/scsi_transport_spi.ko") or "/scsi_transport_spi.ko." in path for path in listing)
+
+
+def test_lsi_module_is_named_for_initramfs_tools(host):
+    block = host.file("/etc/initramfs-tools/modules").content_string.split("# BEGIN siterecovery.master_target", 1)[1]
+    assert block.splitlines()[1] == "mptspi"
+
+
+def test_lsi_driver_alone_changes_nothing_and_publishes_the_fact(guest):
+    # As a play that prepares only the driver runs it: include_role with tasks_from: lsi_driver.
+    run = run_role(guest, srmt_tasks_from="lsi_driver", linux_lsi_driver_type="lsilogic")
+    assert run.rc == 0, run.output
+    assert run.stats["changed"] == 0, run.output
+    fact = run.results["Show the LSI Logic driver fact"]["linux_lsi_driver"]
+    assert fact["type"] == "lsilogic" and fact["module"] == "mptspi" and fact["ready"] is True
+    assert fact["check_mode"] is False and len(fact["kernels"]) == 1
+    note = run.results["Note that the running kernel is not installed in this system"]["msg"]
+    assert "is not installed in this system" in note and "only the default boot kernel" in note
+
+
+def test_lsi_driver_alone_needs_its_type(guest):
+    run = run_role(guest, srmt_tasks_from="lsi_driver")
+    assert run.rc != 0, run.output
+    assert any("linux_lsi_driver_type" in m and "lsilogic, lsilogicsas" in m for m in run.messages), run.output
 
 
 def test_host_name_resolves_to_the_nic_address(host, guest):
@@ -155,10 +215,10 @@ def test_mount_survives_umount_and_mount_all(host):
 
 def test_disk_with_data_is_refused(guest):
     device = guest["srmt_data_device"]
-    rc, messages, output, _result = run_role(guest, linux_retention_device=device)
-    assert rc != 0, output
-    assert len(messages) == 1, output
-    message = messages[-1]
+    run = run_role(guest, linux_retention_device=device)
+    assert run.rc != 0, run.output
+    assert len(run.messages) == 1, run.output
+    message = run.messages[-1]
     assert f"The retention disk {device}" in message
     assert "holds data" in message and "ext4" in message and "'asr-data'" in message
     assert "never formats a disk with data" in message
@@ -173,22 +233,40 @@ def test_disk_with_data_is_untouched(host, guest):
     assert host.check_output(f"debugfs -R 'cat /keep-me.txt' {device}") == "Data that the linux role must never format."
 
 
+@pytest.mark.parametrize("disk", ["noise_head", "noise_tail"])
+def test_disk_with_unrecognised_data_is_refused_and_untouched(host, guest, disk):
+    # Data that wipefs and blkid do not recognise, in the first MiB (at offset 0) or in the last MiB.
+    device = guest[f"srmt_{disk}_device"]
+    offset = 0 if disk == "noise_head" else guest["srmt_noise_tail_offset"]
+    run = run_role(guest, linux_retention_device=device)
+    assert run.rc != 0, run.output
+    assert len(run.messages) == 1, run.output
+    message = run.messages[-1]
+    # Named once: the device was given by its path.
+    assert message.startswith(f"asr-mt-linux: The retention disk {device} (64.0 MiB) holds data:"), message
+    assert f"data that wipefs and blkid do not recognise (no signature), the first non-zero byte at offset {offset:#x}." in message
+    assert "never formats a disk with data" in message
+    # Byte for byte what create.yml wrote, and still no partition.
+    assert host.check_output(f"sha256sum {device}").split()[0] == guest[f"srmt_{disk}_sha256"]
+    assert host.check_output(f"lsblk --noheadings --list --output TYPE {device}").split() == ["loop"]
+
+
 def test_fat_is_refused_at_argument_validation(guest):
-    rc, messages, output, _result = run_role(guest, linux_retention_device=guest["srmt_retention_device"], linux_retention_fstype="vfat")
-    assert rc != 0, output
-    assert any("linux_retention_fstype" in m and "ext4, xfs" in m and "vfat" in m for m in messages), output
+    run = run_role(guest, linux_retention_device=guest["srmt_retention_device"], linux_retention_fstype="vfat")
+    assert run.rc != 0, run.output
+    assert any("linux_retention_fstype" in m and "ext4, xfs" in m and "vfat" in m for m in run.messages), run.output
 
 
 def test_unknown_uuid_is_refused(guest):
-    rc, messages, output, _result = run_role(guest, linux_retention_disk_uuid="6000C290-0000-0000-0000-000000000001")
-    assert rc != 0, output
-    assert any("wwn-0x6000c290000000000000000000000001" in m and "disk.EnableUUID=TRUE" in m for m in messages), output
+    run = run_role(guest, linux_retention_disk_uuid="6000C290-0000-0000-0000-000000000001")
+    assert run.rc != 0, run.output
+    assert any("wwn-0x6000c290000000000000000000000001" in m and "disk.EnableUUID=TRUE" in m for m in run.messages), run.output
 
 
 def test_unreachable_process_server_is_reported(guest):
     # The configuration server: the guest's own sshd (reachable). The process server: a closed port
     # on the host's end of the veth pair (the only other address the guest can reach).
-    rc, messages, output, _result = run_role(
+    run = run_role(
         guest,
         linux_retention_disk_uuid=guest["srmt_retention_disk_uuid"],
         linux_configuration_server_address=guest["ansible_host"],
@@ -197,8 +275,8 @@ def test_unreachable_process_server_is_reported(guest):
         linux_process_server_port=9,
         linux_connectivity_timeout=3,
     )
-    assert rc != 0, output
-    message = messages[-1]
+    assert run.rc != 0, run.output
+    message = run.messages[-1]
     assert f"process server {guest['srmt_host_address']} on port 9" in message
     assert "configuration server" not in message.split("Azure Site Recovery failback")[0]
     assert "TCP 443" in message and "9443" in message and "VPN or ExpressRoute" in message
@@ -217,20 +295,78 @@ XFS = dict(
 def test_xfs_label_longer_than_12_is_refused(guest):
     params = dict(XFS)
     params.update(linux_retention_device=guest["srmt_xfs_device"], linux_retention_label=LABEL)
-    rc, messages, output, _result = run_role(guest, **params)
-    assert rc != 0, output
-    assert "xfs labels hold at most 12" in messages[-1], output
+    run = run_role(guest, **params)
+    assert run.rc != 0, run.output
+    assert "xfs labels hold at most 12" in run.messages[-1], run.output
+
+
+def test_check_mode_reports_the_planned_xfs_volume_and_changes_nothing(host, guest):
+    device = guest["srmt_xfs_device"]
+    fstab = sha256(host, "/etc/fstab")
+    run = run_role(guest, check=True, linux_retention_device=device, **XFS)
+    assert run.rc == 0, run.output
+    # Check mode tells the truth: the volume it would create is a change...
+    assert run.stats["changed"] >= 1, run.output
+    report = run.results["Report the retention volume a real run would create (check mode; --diff shows its /etc/fstab line)"]
+    assert report["changed"] is True, report
+    # ...and --diff shows the line the real run writes to /etc/fstab.
+    diff = report["diff"][0] if isinstance(report["diff"], list) else report["diff"]
+    assert "UUID=<new-xfs-file-system> /mnt/retention-xfs xfs defaults 0 0" in diff["after"]
+    assert "/mnt/retention-xfs" not in diff["before"]
+    plan = run.results["Report the plan"]["msg"]
+    # Named once (given by its path), with the right article.
+    assert plan.startswith(f"Retention disk {device} holds nothing (empty); it will get one GPT partition with a new xfs"), plan
+    note = run.results["Report what check mode left out"]["msg"]
+    assert "one GPT partition and an xfs file system labelled asr-retain" in note, note
+    # Nothing changed: fstab, and the new disk still reads as zeros at both ends, without a partition.
+    assert sha256(host, "/etc/fstab") == fstab
+    size = int(host.check_output(f"blockdev --getsize64 {device}"))
+    for offset in (0, size - 2**20):
+        assert host.run(f"cmp --bytes=1048576 --ignore-initial={offset}:0 {device} /dev/zero").rc == 0
+    assert host.check_output(f"lsblk --noheadings --list --output TYPE {device}").split() == ["loop"]
 
 
 def test_xfs_retention_volume_and_second_run_changes_nothing(host, guest):
     device = guest["srmt_xfs_device"]
-    rc, messages, output, stats = run_role(guest, linux_retention_device=device, **XFS)
-    assert rc == 0, output
+    run = run_role(guest, linux_retention_device=device, **XFS)
+    assert run.rc == 0, run.output
     part = blkid(host, partition_of(device))
     assert (part["TYPE"], part["LABEL"], part["PART_ENTRY_NAME"]) == ("xfs", "asr-retain", "asr-retain")
     mount = host.mount_point("/mnt/retention-xfs")
     assert mount.exists and mount.filesystem == "xfs" and "rw" in mount.options
     assert f"UUID={part['UUID']} /mnt/retention-xfs xfs defaults 0 0" in host.file("/etc/fstab").content_string
-    rc, messages, output, stats = run_role(guest, linux_retention_device=device, **XFS)
-    assert rc == 0, output
-    assert stats["changed"] == 0, output
+    run = run_role(guest, linux_retention_device=device, **XFS)
+    assert run.rc == 0, run.output
+    assert run.stats["changed"] == 0, run.output
+
+
+# --- A default boot kernel without the LSI Logic driver ----------------------------------------------
+
+@pytest.fixture()
+def cloud_kernel(host):
+    """Debian's cloud kernel (vmw_pvscsi, but no mptspi or mptsas), installed from the guest's local
+    repository: installing it makes it the default boot kernel (/vmlinuz). Purged afterwards, which
+    makes the first kernel the default again."""
+    apt = "DEBIAN_FRONTEND=noninteractive apt-get --quiet --yes --no-install-recommends"
+    host.check_output(f"{apt} install linux-image-cloud-amd64")
+    try:
+        kernel = default_kernel(host)
+        assert kernel.endswith("-cloud-amd64"), kernel
+        yield kernel
+    finally:
+        packages = host.check_output("dpkg-query --show --showformat='${Package}\\n' 'linux-image-*cloud-amd64'").split()
+        host.check_output(f"{apt} purge {' '.join(packages)}")
+        assert not default_kernel(host).endswith("-cloud-amd64")
+
+
+def test_kernel_without_the_lsi_module_is_refused_before_any_change(host, guest, cloud_kernel):
+    assert host.run(f"modinfo -k {cloud_kernel} -n mptspi").rc == 1
+    before = sha256(host, "/etc/initramfs-tools/modules", "/boot/initrd.img-*")
+    run = run_role(guest, srmt_tasks_from="lsi_driver", linux_lsi_driver_type="lsilogic")
+    assert run.rc != 0, run.output
+    assert len(run.messages) == 1, run.output
+    message = run.messages[-1]
+    assert f"the kernel {cloud_kernel} (the default boot kernel) has no mptspi module" in message
+    assert "LSI Logic Parallel" in message and "Nothing was changed" in message
+    assert "install a kernel that ships mptspi" in message and "keep the ParaVirtual SCSI controller" in message
+    assert sha256(host, "/etc/initramfs-tools/modules", "/boot/initrd.img-*") == before

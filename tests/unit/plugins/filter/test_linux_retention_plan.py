@@ -10,6 +10,7 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.siterecovery.master_target.plugins.filter.linux_retention_plan import (
     FilterModule,
+    first_nonzero_byte,
     linux_retention_plan,
     parse_export,
     parse_fstab,
@@ -52,9 +53,23 @@ def blkid_ours(fstype="ext4", label="asr-retention", partname="asr-retention", u
     return "\n".join(lines) + "\n"
 
 
-def observed(lsblk_out, wipefs_out="", blkid=None, findmnt="", swaps=SWAPS_HEADER, fstab="", source=None):
+MIB = 1024**2
+LAST_MIB = 1024 * GIB - MIB
+
+
+def cmp_same(offset):
+    # cmp --bytes=1048576 --ignore-initial=<offset>:0 <disk> /dev/zero, registered in a loop over the offsets.
+    return dict(item=offset, rc=0, stdout="", stderr="")
+
+
+def cmp_differ(offset, byte, word="byte"):
+    return dict(item=offset, rc=1, stdout=f"{DISK} /dev/zero differ: {word} {byte}, line 1\n", stderr="")
+
+
+def observed(lsblk_out, wipefs_out="", blkid=None, findmnt="", swaps=SWAPS_HEADER, fstab="", source=None, zeros=None):
+    # By default the first and the last MiB read as zeros, as on a new VMware disk.
     return dict(device=DISK, source=source or DISK, lsblk=lsblk_out, wipefs=wipefs_out, blkid=blkid or {},
-                findmnt=findmnt, swaps=swaps, fstab=fstab)
+                findmnt=findmnt, swaps=swaps, fstab=fstab, zeros=zeros if zeros is not None else [cmp_same(0), cmp_same(LAST_MIB)])
 
 
 def plan(obs, fstype="ext4", label="asr-retention", path="/mnt/retention"):
@@ -73,6 +88,13 @@ def test_empty_disk_is_created():
     assert result["error"] == ""
     assert result["device"] == DISK
     assert result["found"] == "nothing (empty)"
+
+
+def test_empty_disk_without_the_zero_reads_is_created():
+    # Callers that do not read the first and last MiB get the signature checks only.
+    obs = observed(lsblk())
+    del obs["zeros"]
+    assert plan(obs)["action"] == "create"
 
 
 def test_empty_disk_with_an_empty_signature_list_is_created():
@@ -104,6 +126,41 @@ def test_whole_disk_file_system_is_refused_naming_device_and_contents():
     assert "a signature ext4 at offset 0x438, label 'asr-data', UUID e08ffeb4" in error
     assert "never formats a disk with data" in error
     assert "wipefs --all /dev/sdb" in error
+
+
+@pytest.mark.parametrize(
+    "zeros, offset",
+    [
+        ([cmp_differ(0, 1), cmp_same(LAST_MIB)], "0x0"),
+        ([cmp_differ(0, 4097), cmp_same(LAST_MIB)], "0x1000"),
+        ([cmp_same(0), cmp_differ(LAST_MIB, 513)], hex(LAST_MIB + 512)),
+        ([cmp_differ(0, 17, word="char"), cmp_differ(LAST_MIB, 1)], "0x10"),
+    ],
+)
+def test_unrecognised_data_in_the_first_or_last_mib_is_refused(zeros, offset):
+    result = plan(observed(lsblk(), zeros=zeros, source="/dev/disk/by-id/wwn-0x6000c29b"))
+    assert result["action"] == "refuse"
+    error = result["error"]
+    assert error.startswith("The retention disk /dev/sdb (/dev/disk/by-id/wwn-0x6000c29b, 1.0 TiB) holds data:")
+    assert f"data that wipefs and blkid do not recognise (no signature), the first non-zero byte at offset {offset}." in error
+    assert "never formats a disk with data" in error
+    assert "first and last MiB" in error
+    assert result["nonzero_offset"] == int(offset, 16)
+    assert result["found"].startswith("data that wipefs and blkid do not recognise")
+
+
+def test_signature_is_named_before_unrecognised_data():
+    result = plan(observed(lsblk(), wipefs(signature("xfs", "0x0")), zeros=[cmp_differ(0, 1), cmp_same(LAST_MIB)]))
+    assert result["action"] == "refuse"
+    assert "a signature xfs at offset 0x0" in result["error"]
+    assert "do not recognise" not in result["error"]
+
+
+def test_non_zero_bytes_on_our_partitioned_disk_are_expected():
+    # The GPT headers and the file system are ours: only an unpartitioned disk must read as zeros.
+    blkid = {PART: blkid_ours()}
+    zeros = [cmp_differ(0, 1), cmp_differ(LAST_MIB, 1)]
+    assert plan(observed(lsblk([part()]), wipefs(*GPT), blkid, zeros=zeros))["action"] == "mount"
 
 
 @pytest.mark.parametrize("kind", ["LVM2_member", "swap", "linux_raid_member", "crypto_LUKS", "vfat", "xfs"])
@@ -277,6 +334,31 @@ def test_parse_export():
     assert parse_export("TYPE=ext4\nLABEL=a=b\n\n") == {"TYPE": "ext4", "LABEL": "a=b"}
     assert parse_export({"rc": 8, "stdout": "TYPE=ext4"}) == {"TYPE": "ext4", "_ambivalent": "1"}
     assert parse_export({"rc": 2, "stdout": ""}) == {}
+
+
+def test_first_nonzero_byte():
+    assert first_nonzero_byte(None) is None
+    assert first_nonzero_byte([]) is None
+    assert first_nonzero_byte([cmp_same(0), cmp_same(LAST_MIB)]) is None
+    # cmp counts bytes from 1, after the skipped ones.
+    assert first_nonzero_byte([cmp_differ(0, 1)]) == 0
+    assert first_nonzero_byte([cmp_same(0), cmp_differ(MIB * 63, 2)]) == MIB * 63 + 1
+    # The smallest offset wins, whatever the order of the results.
+    assert first_nonzero_byte([cmp_differ(MIB * 63, 1), cmp_differ(0, 7)]) == 6
+    # item may come as a string from a template.
+    assert first_nonzero_byte([cmp_differ(str(MIB), 1)]) == MIB
+
+
+def test_first_nonzero_byte_end_of_disk_is_zeros():
+    # A disk smaller than the range: cmp reaches its end (rc 1, "EOF on" on stderr) with every byte zero.
+    eof = dict(item=0, rc=1, stdout="", stderr=f"cmp: EOF on {DISK} after byte 4096, in line 1\n")
+    assert first_nonzero_byte([eof]) is None
+
+
+def test_first_nonzero_byte_read_error_is_an_error():
+    error = dict(item=0, rc=2, stdout="", stderr=f"cmp: {DISK}: Input/output error\n")
+    with pytest.raises(AnsibleFilterError, match="cmp could not read the disk at offset 0 \\(rc 2\\): cmp: /dev/sdb: Input/output error"):
+        first_nonzero_byte([error])
 
 
 def test_parse_fstab():

@@ -14,6 +14,7 @@ from ansible_collections.siterecovery.master_target.plugins.filter.windows_reten
 )
 
 GIB = 1024**3
+MIB = 1024**2
 UUID = "6000C29a-b1b5-1bf8-40d7-a2e2c43fb182"
 MSR = "{e3c9e316-0b5c-4db8-817d-f92df00215ae}"
 BASIC = "{ebd0a0a2-b9e5-4433-87c0-68b6b72699c7}"
@@ -60,9 +61,29 @@ def retention_volume(letter="R", fs="NTFS", label="Retention", size=1024 * GIB):
     return partition(2, letter, size=size, volumes=[volume(fs, label, size)])
 
 
+def sectors(number=1, size=1024 * GIB, head=None, tail=None, **extra):
+    """What the role's reader returns for the first and last MiB of a disk; head/tail: first non-zero offset."""
+    regions = [
+        dict(offset=0, length=min(MIB, size), first_nonzero=-1 if head is None else head, sample="" if head is None else "EB-52-90-4E"),
+        dict(offset=size - min(MIB, size), length=min(MIB, size), first_nonzero=tail, sample="" if tail is None else "45-46-49-20"),
+    ]
+    result = dict(number=number, size=size, sector_size=512, regions=regions, error="")
+    result.update(extra)
+    return result
+
+
 def plan(disks, **kwargs):
     kwargs.setdefault("disk_uuid", UUID)
     return windows_retention_plan(copy.deepcopy(disks), **kwargs)
+
+
+def plan_read(disks, **kwargs):
+    """The role's two steps: plan, and when the plan asks for them, read the disk's ends and plan again."""
+    first = plan(disks, **kwargs)
+    if first["action"] != "read":
+        return first
+    kwargs.setdefault("disk_sectors", sectors(first["disk_number"]))
+    return plan(disks, **kwargs)
 
 
 def test_filter_is_registered():
@@ -113,8 +134,12 @@ def test_nothing_selected():
     assert "windows_retention_disk_uuid or windows_retention_disk_number" in plan([new_disk()], disk_uuid=None)["error"]
 
 
-def test_raw_disk_is_initialized_partitioned_and_formatted():
-    result = plan([system_disk(), new_disk()])
+def test_raw_disk_is_read_first_then_initialized_partitioned_and_formatted():
+    disks = [system_disk(), new_disk()]
+    first = plan(disks)
+    # A RAW disk is only a candidate: the plan asks for its first and last MiB before it decides.
+    assert (first["error"], first["action"], first["disk_number"]) == ("", "read", 1)
+    result = plan(disks, disk_sectors=sectors(1))
     assert result == dict(
         result,
         error="",
@@ -124,18 +149,70 @@ def test_raw_disk_is_initialized_partitioned_and_formatted():
         disk_number=1,
     )
     assert "no partitions" in result["before"]
-    assert "R: NTFS 'Retention'" in result["after"] and "GPT" in result["after"]
+    assert result["after"].endswith(
+        "a GPT partition table and one partition on the whole disk, R: with an NTFS file system labelled 'Retention'"
+    )
+    assert "a ReFS file system labelled 'ASR'" in plan(disks, disk_sectors=sectors(1), filesystem="refs", label="ASR")["after"]
 
 
-def test_initialized_empty_disk_keeps_its_style():
-    gpt = plan([system_disk(), new_disk(style="GPT", partitions=[msr(1)])])
-    assert (gpt["action"], gpt["initialize"], gpt["partition_style"]) == ("create", False, "gpt")
-    mbr = plan([system_disk(), new_disk(style="MBR")])
-    assert (mbr["action"], mbr["initialize"], mbr["partition_style"]) == ("create", False, "mbr")
+def test_sectors_of_another_disk_are_not_taken_for_this_one():
+    assert plan([system_disk(), new_disk()], disk_sectors=sectors(number=2))["action"] == "read"
+
+
+@pytest.mark.parametrize(
+    "head, tail, offset, place",
+    [
+        (1024, None, 1024, "in the first MiB"),  # an ext4 superblock
+        (0, 1024 * GIB - 512, 0, "in the first MiB"),  # a boot sector, and a backup GPT header at the end
+        (None, 1024 * GIB - 4096, 1024 * GIB - 4096, "in the last MiB, 4096 bytes before the end"),  # RAID metadata
+    ],
+)
+def test_raw_disk_with_non_zero_bytes_at_either_end_holds_data(head, tail, offset, place):
+    result = plan([system_disk(), new_disk()], disk_sectors=sectors(1, head=head, tail=tail))
+    assert result["action"] == "refuse"
+    error = result["error"]
+    assert error.startswith("disk 1 (1.0 TiB, SAS, serial 6000c29ab1b51bf840d7a2e2c43fb182, RAW, Online) holds data:")
+    assert f"the byte at offset {offset} ({place}) is not zero" in error
+    assert "the retention volume needs a new, empty disk" in error
+    assert "select disk 1, then clean all" in error
+
+
+def test_raw_disk_that_could_not_be_read_is_refused():
+    unreadable = plan([new_disk()], disk_sectors=dict(number=1, error="Access is denied"))
+    assert "could not read its first and last MiB to make sure it is empty (Access is denied)" in unreadable["error"]
+    short = sectors(1)
+    short["regions"][1]["length"] = 512
+    result = plan([new_disk()], disk_sectors=short)
+    assert result["action"] == "refuse"
+    assert f"could not read bytes {1024 * GIB - MIB} to {1024 * GIB - 1}" in result["error"]
+    assert "read: 1048576 bytes at offset 0, 512 bytes at offset" in result["error"]
+    assert "could not read bytes 0 to" in plan([new_disk()], disk_sectors=dict(number=1, regions=[]))["error"]
+
+
+def test_small_raw_disk_is_read_whole():
+    small = sectors(1, size=MIB // 2)
+    assert [region["offset"] for region in small["regions"]] == [0, 0]
+    assert plan([new_disk(size=MIB // 2)], disk_sectors=small)["action"] == "create"
+
+
+@pytest.mark.parametrize(
+    "style, partitions, table",
+    [
+        ("GPT", [msr(1)], "a GPT partition table with only the Microsoft Reserved partition"),
+        ("GPT", [], "a GPT partition table and no partitions"),
+        ("MBR", [], "an MBR partition table and no partitions"),
+    ],
+)
+def test_initialized_disk_without_data_partitions_is_not_raw_and_refused(style, partitions, table):
+    # A partition table may hide the data of deleted partitions: only a RAW disk counts as empty.
+    result = plan([system_disk(), new_disk(style=style, partitions=partitions)], disk_sectors=sectors(1))
+    assert result["action"] == "refuse"
+    assert result["error"].startswith(f"disk 1 (1.0 TiB, SAS, serial 6000c29ab1b51bf840d7a2e2c43fb182, {style}, Online) is not RAW: it has {table}")
+    assert "Clear-Disk -Number 1 -RemoveData -RemoveOEM -Confirm:$false" in result["error"]
 
 
 def test_numeric_enumerations_from_windows():
-    result = plan([new_disk(style=0, status=53264)])
+    result = plan_read([new_disk(style=0, status=53264)])
     assert (result["action"], result["initialize"]) == ("create", True)
     offline = plan([new_disk(style=0, status=53267)])
     assert "is offline" in offline["error"]
@@ -165,6 +242,7 @@ def test_unformatted_partition_of_a_stopped_run_is_formatted():
     half = new_disk(style="GPT", partitions=[msr(1), partition(2, "R", size=1024 * GIB, volumes=[volume("", "", 0)])])
     result = plan([half])
     assert (result["action"], result["partition_number"]) == ("format", 2)
+    assert result["after"].endswith("partition 2 on R: formatted with an NTFS file system labelled 'Retention'")
     no_volume = new_disk(style="GPT", partitions=[msr(1), partition(2, "R", size=1024 * GIB)])
     assert plan([no_volume])["action"] == "format"
 
@@ -224,13 +302,13 @@ def test_offline_or_read_only_raw_disk(read_only, status, word):
     assert f"is {word}" in refused["error"]
     assert "Set-Disk -Number 1 -IsOffline $false" in refused["error"]
     assert "windows_retention_bring_online: true" in refused["error"]
-    allowed = plan(disks, bring_online=True)
+    allowed = plan_read(disks, bring_online=True)
     assert (allowed["action"], allowed["initialize"]) == ("create", True)
 
 
 def test_offline_initialized_disk_is_refused_even_with_bring_online():
     result = plan([new_disk(style="GPT", partitions=[msr(1)], status="Offline")], bring_online=True)
-    assert "only handles a RAW disk" in result["error"]
+    assert "is not RAW" in result["error"]
 
 
 def test_offline_disk_with_unlisted_partitions_is_refused():

@@ -19,6 +19,16 @@ def test_options_compare_keys_without_case():
     assert marker_of(options) is None and not enable_uuid_is_true([])
 
 
+def test_enable_uuid_is_true_only_when_every_key_says_exactly_true():
+    def options(*pairs):
+        return [vim.option.OptionValue(key=key, value=value) for key, value in pairs]
+
+    assert not enable_uuid_is_true(options(("disk.EnableUUID", " True ")))  # not known to be read as TRUE by ESXi
+    assert not enable_uuid_is_true(options(("disk.EnableUUID", "TRUE"), ("disk.enableuuid", "FALSE")))  # not only the first key
+    assert not enable_uuid_is_true(options(("disk.enableuuid", "FALSE"), ("disk.EnableUUID", "TRUE")))
+    assert enable_uuid_is_true(options(("disk.EnableUUID", "TRUE"), ("DISK.ENABLEUUID", "true")))
+
+
 def test_uuid_hex():
     assert uuid_hex("6000C29A-b1b5") == uuid_hex("60 00 c2 9a b1 b5") == "6000c29ab1b5"
     assert uuid_hex(None) == ""

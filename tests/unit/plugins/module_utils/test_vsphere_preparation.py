@@ -12,6 +12,7 @@ import pytest
 from pyVmomi import vim
 
 from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_datastores import datastore_facts
+from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_devices import ENABLE_UUID_CHANGED_KEY, enable_uuid_changed_value
 from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_lookup import ManagedObject
 from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_overrides import (
     CLUSTER_CONFIG,
@@ -38,6 +39,7 @@ UUID = "6000C29a-b1b5-1bf8-40d7-a2e2c43fb182"
 MARKER_KEY = "siterecovery.retentionDisk.uuid"
 DS_NAMES = {"datastore-11": "vmfs-mt-01", "datastore-12": "vmfs-mt-02"}
 HOST = dict(name="esx-01.example.com", moid="host-1")
+BOOT = datetime.datetime(2026, 11, 24, 10, 0, 0, tzinfo=datetime.timezone.utc)
 
 
 def option(key, value):
@@ -79,15 +81,15 @@ def vm_devices(*extra, controller_cls=vim.vm.device.VirtualLsiLogicController):
     [
         [option("disk.EnableUUID", "TRUE")],
         [option("disk.EnableUUID", "true")],  # ESXi reads the value without case
-        [option("Disk.EnableUUID", " True ")],
+        [option("Disk.EnableUUID", "True")],
         [option("tools.syncTime", "FALSE"), option("DISK.ENABLEUUID", "TRUE")],
     ],
 )
 @pytest.mark.parametrize("power_state", ["poweredOn", "poweredOff"])
 def test_disk_uuid_true_in_any_case_is_not_needed(extra_config, power_state):
     value = extra_config[-1].value
-    assert disk_uuid_step(extra_config, power_state) == dict(
-        needed=False, reason="disk.EnableUUID is TRUE.", before=value, after=value, power_cycle_required=False
+    assert disk_uuid_step(extra_config, power_state, BOOT) == dict(
+        needed=False, reason="disk.EnableUUID is TRUE.", before=value, after=value, stray_keys=[], power_cycle_required=False
     )
 
 
@@ -96,6 +98,8 @@ def test_disk_uuid_true_in_any_case_is_not_needed(extra_config, power_state):
     [
         ([option("disk.EnableUUID", "FALSE")], "FALSE", "FALSE"),
         ([option("disk.EnableUUID", "no")], "no", "no"),
+        # Not exactly TRUE: ESXi is not known to read it as TRUE.
+        ([option("Disk.EnableUUID", " True ")], " True ", "' True '"),
         ([], None, "not set"),
         (None, None, "not set"),
         ([option("tools.syncTime", "FALSE")], None, "not set"),
@@ -104,13 +108,40 @@ def test_disk_uuid_true_in_any_case_is_not_needed(extra_config, power_state):
 def test_disk_uuid_false_or_missing_is_needed(extra_config, before, shown):
     result = disk_uuid_step(extra_config, "poweredOff")
     assert result == dict(
-        needed=True, reason=f"disk.EnableUUID is {shown}: it must be TRUE.", before=before, after="TRUE", power_cycle_required=False
+        needed=True, reason=f"disk.EnableUUID is {shown}: it must be TRUE.", before=before, after="TRUE", stray_keys=[], power_cycle_required=False
     )
 
 
+def test_disk_uuid_keys_differing_in_case_are_all_judged():
+    # Not only the first key: the stray one is removed, the kept one set to TRUE.
+    result = disk_uuid_step([option("disk.EnableUUID", "FALSE"), option("disk.enableuuid", "TRUE")], "poweredOff")
+    assert (result["needed"], result["before"], result["stray_keys"]) == (True, "FALSE", ["disk.enableuuid"])
+    assert result["reason"] == ("disk.EnableUUID is FALSE (disk.EnableUUID), TRUE (disk.enableuuid): it must be TRUE. "
+                                "The key disk.enableuuid differs from disk.EnableUUID only in case and would be removed.")
+    assert disk_uuid_step([option("disk.enableuuid", "TRUE"), option("disk.EnableUUID", "FALSE")], "poweredOff")["needed"] is True
+    assert disk_uuid_step([option("disk.EnableUUID", "TRUE"), option("disk.enableuuid", "TRUE")], "poweredOff")["needed"] is False
+
+
 def test_disk_uuid_on_a_running_vm_needs_a_power_cycle():
-    assert disk_uuid_step([option("disk.EnableUUID", "FALSE")], "poweredOn")["power_cycle_required"] is True
-    assert disk_uuid_step(None, "suspended")["power_cycle_required"] is False
+    assert disk_uuid_step([option("disk.EnableUUID", "FALSE")], "poweredOn", BOOT)["power_cycle_required"] is True
+    # A resume does not apply it either.
+    assert disk_uuid_step(None, "suspended", BOOT)["power_cycle_required"] is True
+    assert disk_uuid_step(None, "poweredOff")["power_cycle_required"] is False
+
+
+def changed_at(minutes_after_boot):
+    moment = BOOT + datetime.timedelta(minutes=minutes_after_boot)
+    return [option("disk.EnableUUID", "TRUE"), option(ENABLE_UUID_CHANGED_KEY, enable_uuid_changed_value(moment))]
+
+
+def test_disk_uuid_changed_after_the_last_power_on_still_needs_a_power_cycle_on_every_run():
+    pending = disk_uuid_step(changed_at(5), "poweredOn", BOOT)
+    assert (pending["needed"], pending["power_cycle_required"]) == (False, True)
+    assert "not in effect until a power cycle" in pending["reason"]
+    # After the power cycle (a later bootTime), or powered off: nothing pending.
+    assert disk_uuid_step(changed_at(5), "poweredOn", BOOT + datetime.timedelta(minutes=10))["power_cycle_required"] is False
+    assert disk_uuid_step(changed_at(5), "poweredOff", None)["power_cycle_required"] is False
+    assert disk_uuid_step(changed_at(-5), "poweredOn", BOOT)["power_cycle_required"] is False
 
 
 # --- snapshots -----------------------------------------------------------------------------------
@@ -188,7 +219,7 @@ def test_scsi_controllers_all_lsi_logic_is_not_needed(devices, described):
 def test_scsi_controllers_pvscsi_or_buslogic_is_needed_and_named(cls, kind):
     result = scsi_controllers_step(VM_PATH, vm_devices(controller_cls=cls))
     assert result["needed"]
-    assert result["not_lsi"] == [dict(bus=0, type=kind, label="SCSI controller 0", key=1000, devices=[dict(label="Hard disk 1", unit=0)])]
+    assert result["not_lsi"] == [dict(bus=0, type=kind, label="SCSI controller 0", key=1000, devices=[dict(label="Hard disk 1", unit=0, kind="disk")])]
     assert result["controllers"] == result["not_lsi"]
     assert f"VM {VM_PATH} has SCSI controllers that are not LSI Logic: SCSI controller 0 (bus 0, {kind})." in result["reason"]
     assert "convert: true" in result["reason"]

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 from pyVmomi import vim
 
 from ansible_collections.siterecovery.master_target.plugins.module_utils import _vsphere_readiness as checks
+from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_devices import ENABLE_UUID_CHANGED_KEY, enable_uuid_changed_value
 
 HOST = "host-34"
 
@@ -47,6 +50,44 @@ def test_disk_uuid():
     failed = checks.check_disk_uuid(vm(extra_config=[]))
     assert failed["status"] == "fail" and "is not set" in failed["message"] and "vm_disk_uuid" in failed["fix"]
     assert "is FALSE" in checks.check_disk_uuid(vm(extra_config=[option("disk.EnableUUID", "FALSE")]))["message"]
+
+
+@pytest.mark.parametrize(
+    "extra_config, shown",
+    [
+        # Judged as vm_disk_uuid and vm_preparation_info judge it (enable_uuid_writes): only exactly TRUE.
+        ([option("disk.EnableUUID", " True ")], "' True '"),
+        ([option("disk.EnableUUID", "yes")], "yes"),
+        # Every key that differs only in case counts, not only the first.
+        ([option("disk.enableuuid", "TRUE"), option("disk.EnableUUID", "FALSE")], "FALSE (disk.EnableUUID), TRUE (disk.enableuuid)"),
+        ([option("disk.EnableUUID", "TRUE"), option("disk.enableuuid", "FALSE")], "TRUE (disk.EnableUUID), FALSE (disk.enableuuid)"),
+    ],
+)
+def test_disk_uuid_not_exactly_true_fails(extra_config, shown):
+    row = checks.check_disk_uuid(vm(extra_config=extra_config))
+    assert row["status"] == "fail" and f"disk.EnableUUID is {shown} on asr-mt-02, not TRUE" in row["message"], row["message"]
+
+
+BOOT = datetime.datetime(2026, 11, 24, 10, 0, 0, tzinfo=datetime.timezone.utc)
+
+
+def changed_at(minutes_after_boot):
+    moment = BOOT + datetime.timedelta(minutes=minutes_after_boot)
+    return [option("disk.EnableUUID", "TRUE"), option(ENABLE_UUID_CHANGED_KEY, enable_uuid_changed_value(moment))]
+
+
+def test_disk_uuid_set_after_the_last_power_on_is_not_in_effect_until_a_power_cycle():
+    row = checks.check_disk_uuid(vm(extra_config=changed_at(5), boot_time=BOOT))
+    assert row["status"] == "fail", row
+    assert row["message"] == (
+        "disk.EnableUUID is set but not in effect until a power cycle on asr-mt-02: it was set at 2026-11-24 10:05:00 UTC, after the VM's "
+        "last power-on at 2026-11-24 10:00:00 UTC, and ESXi reads it only at power-on (a restart of the guest or a resume is not enough)."
+    )
+    assert "vm_power" in row["fix"] and "state: shutdown_guest" in row["fix"] and "vsphere_power_off_allowed: true" in row["fix"]
+    # Powered on again since, powered off now, or set before the power-on: in effect (or at the next power-on).
+    assert checks.check_disk_uuid(vm(extra_config=changed_at(5), boot_time=BOOT + datetime.timedelta(minutes=6)))["status"] == "pass"
+    assert checks.check_disk_uuid(vm(extra_config=changed_at(5), power_state="poweredOff", boot_time=None))["status"] == "pass"
+    assert checks.check_disk_uuid(vm(extra_config=changed_at(-5), boot_time=BOOT))["status"] == "pass"
 
 
 def test_rows_have_the_contract_keys_and_no_fix_when_passing():

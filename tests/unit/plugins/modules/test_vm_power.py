@@ -3,11 +3,16 @@ from __future__ import annotations
 import itertools
 
 import pytest
+from pyVmomi import vim
 
 from ansible_collections.siterecovery.master_target.plugins.modules.vm_power import (
     POWER_STATES,
     WANTED_STATE,
     power_plan,
+    power_task_error,
+    question_facts,
+    question_message,
+    question_plan,
     wait_for_power_state,
 )
 
@@ -143,3 +148,72 @@ def test_wait_with_a_short_timeout_sleeps_only_that_long():
     fake = FakeClock()
     assert not wait_for_power_state(reader([ON]), OFF, 0.1, sleep=fake.sleep, clock=fake.clock)
     assert sum(fake.sleeps) == pytest.approx(0.1)
+
+
+# --- questions (runtime.question) ------------------------------------------------------------------
+
+VM_PATH = "/DC0/vm/asr/asr-mt-02"
+
+
+def moved_or_copied(default_index=2):
+    return vim.vm.QuestionInfo(
+        id="_vmx1",
+        text="This virtual machine might have been moved or copied.\nIn order to configure certain management and networking features,\n"
+             "VMware ESX needs to know if this virtual machine was moved or copied.",
+        choice=vim.option.ChoiceOption(
+            choiceInfo=[vim.ElementDescription(key=key, label=label, summary=label)
+                        for key, label in (("0", "Cancel"), ("1", "I Moved It"), ("2", "I Copied It"))],
+            defaultIndex=default_index,
+        ),
+    )
+
+
+def test_question_facts_are_plain_data_on_one_line():
+    assert question_facts(None) is None
+    assert question_facts(moved_or_copied()) == dict(
+        id="_vmx1",
+        text="This virtual machine might have been moved or copied. In order to configure certain management and networking features, "
+             "VMware ESX needs to know if this virtual machine was moved or copied.",
+        choices=[dict(key="0", label="Cancel"), dict(key="1", label="I Moved It"), dict(key="2", label="I Copied It")],
+        default="2",
+    )
+    assert question_facts(vim.vm.QuestionInfo(id="7", text="Retry?", choice=vim.option.ChoiceOption()))["choices"] == []
+
+
+def test_a_question_found_first_fails_with_its_text_its_answers_and_the_fix():
+    message = question_message(VM_PATH, question_facts(moved_or_copied()))
+    assert message.startswith(f"VM {VM_PATH} is waiting for the answer to a question in vCenter, and until it is answered its power state cannot change: ")
+    assert '"This virtual machine might have been moved or copied. In order' in message
+    assert "(question id _vmx1; answers: 0 = Cancel, 1 = I Moved It, 2 = I Copied It (the default))" in message
+    assert "vSphere Client" in message and "AnswerVM (questionId: _vmx1, answerChoice: the key of the answer)" in message
+    assert message.endswith("then run again. Nothing was changed.")
+
+
+def test_a_question_asked_while_waiting_names_what_was_started():
+    message = question_message(VM_PATH, question_facts(moved_or_copied()), "the power-on task task-12")
+    assert message.startswith(f"VM {VM_PATH} asked a question in vCenter while this module was waiting for the power-on task task-12, "
+                              "which waits for the answer: ")
+    assert "AnswerVM" in message and message.endswith("vCenter goes on once it is answered; nothing else was changed.")
+
+
+def test_a_question_refuses_any_change_and_only_warns_when_none_is_needed():
+    question = question_facts(moved_or_copied())
+    assert question_plan(VM_PATH, OFF, None, "power_on") == (None, None)
+    refusal, warning = question_plan(VM_PATH, OFF, question, "power_on")
+    assert refusal == question_message(VM_PATH, question) and warning is None
+    # Also instead of another refusal (the question is what blocks the VM first).
+    assert question_plan(VM_PATH, SUSPENDED, question, "is suspended, so its guest cannot shut down.")[0] == refusal
+    refusal, warning = question_plan(VM_PATH, OFF, question, None)
+    assert refusal is None and warning.startswith(f"VM {VM_PATH} is poweredOff, as asked, but it waits for the answer to a question")
+
+
+def test_power_task_error():
+    assert power_task_error(VM_PATH, "power_on", "task-12", "success", None, 300) is None
+    fault = vim.fault.InvalidPowerState(msg="The attempted operation cannot be performed in the current state (Powered on).")
+    assert power_task_error(VM_PATH, "power_off", "task-12", "error", fault, 300) == (
+        f"Power-off of VM {VM_PATH} failed in vCenter: The attempted operation cannot be performed in the current state (Powered on). "
+        "(InvalidPowerState). Fix that cause, then run again."
+    )
+    assert power_task_error(VM_PATH, "power_on", "task-12", "running", None, 30) == (
+        f"Power-on of VM {VM_PATH} did not finish within 30 s; check the task in vCenter (task-12)."
+    )

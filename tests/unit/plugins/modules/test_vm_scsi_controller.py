@@ -26,7 +26,7 @@ def test_scsi_controllers_lists_each_controller_with_its_devices():
     controllers = scsi_controllers(devices_with(vim.vm.device.ParaVirtualSCSIController))
     assert controllers == [
         dict(bus=0, type="paravirtual", label="SCSI controller 0", key=1000,
-             devices=[dict(label="Hard disk 1", unit=0), dict(label="Hard disk 2", unit=1)]),
+             devices=[dict(label="Hard disk 1", unit=0, kind="disk"), dict(label="Hard disk 2", unit=1, kind="disk")]),
     ]
 
 
@@ -38,7 +38,7 @@ def test_not_lsi():
 
 def test_conversion_spec_swaps_controller_and_keeps_units():
     devices = devices_with(vim.vm.device.ParaVirtualSCSIController)
-    spec = conversion_spec(devices, {1000}, "lsilogicsas")
+    spec = conversion_spec(devices, {1000: "lsilogicsas"}, "pending 0:paravirtual>lsilogicsas")
     ops = [(change.operation, type(change.device).__name__.split(".")[-1]) for change in spec.deviceChange]
     assert ops == [
         ("add", "VirtualLsiLogicSASController"),
@@ -52,3 +52,5 @@ def test_conversion_spec_swaps_controller_and_keeps_units():
     assert [(disk.controllerKey, disk.unitNumber) for disk in disks] == [(new.key, 0), (new.key, 1)]
     # The CD-ROM on the IDE controller is left alone.
     assert all(change.device.key != 3000 for change in spec.deviceChange)
+    # The conversion is recorded in the same reconfiguration, so it exists exactly when the conversion does.
+    assert [(option.key, option.value) for option in spec.extraConfig] == [("siterecovery.scsiConversion", "pending 0:paravirtual>lsilogicsas")]
