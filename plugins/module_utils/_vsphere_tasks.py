@@ -65,22 +65,34 @@ def wait_for_task(client, task, action, target, timeout=3600):
         delay = min(delay * 2, 1.0)
 
 
-def run_task(client, start, action, target, timeout=3600):
-    """Start a task with `start()` and wait for it; a fault raised by the start itself reads the same."""
-    again = "then run the task again: it reads the current state and does only what is left."
+AGAIN = "then run the task again: it reads the current state and does only what is left."
+
+
+def start_task(client, start, action, target):
+    """Start a task with `start()` and return it; a fault or a lost connection becomes one VSphereError."""
     try:
-        task = start()
+        return start()
     except vmodl.MethodFault as fault:
         raise VSphereError(f"{action} of {target} was refused by vCenter: {fault_text(fault)}. Fix that cause, then run again.") from None
     except CONNECTION_ERRORS as error:
         raise VSphereError(
             f"The connection to vCenter {client.hostname} was lost while starting {action} of {target} ({connection_error_text(error)}): "
-            f"vCenter may or may not have received the request. Check the recent tasks of {target} in vCenter, {again}"
+            f"vCenter may or may not have received the request. Check the recent tasks of {target} in vCenter, {AGAIN}"
         ) from None
+
+
+def lost_while_waiting(client, task, action, target, error):
+    """The VSphereError for a connection lost while waiting for a task that had started."""
+    return VSphereError(
+        f"The connection to vCenter {client.hostname} was lost while waiting for {action} of {target} ({connection_error_text(error)}): "
+        f"the task ({task._moId}) had started and may still finish in vCenter. Check it in the recent tasks of {target}, {AGAIN}"
+    )
+
+
+def run_task(client, start, action, target, timeout=3600):
+    """Start a task with `start()` and wait for it; a fault raised by the start itself reads the same."""
+    task = start_task(client, start, action, target)
     try:
         return wait_for_task(client, task, action, target, timeout)
     except CONNECTION_ERRORS as error:
-        raise VSphereError(
-            f"The connection to vCenter {client.hostname} was lost while waiting for {action} of {target} ({connection_error_text(error)}): "
-            f"the task ({task._moId}) had started and may still finish in vCenter. Check it in the recent tasks of {target}, {again}"
-        ) from None
+        raise lost_while_waiting(client, task, action, target, error) from None

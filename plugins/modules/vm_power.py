@@ -175,7 +175,6 @@ import time
 from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_client import (
     CONNECTION_ERRORS,
     VSphereError,
-    connection_error_text,
 )
 from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_lookup import find_vm, read_object
 from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_module import (
@@ -183,7 +182,12 @@ from ansible_collections.siterecovery.master_target.plugins.module_utils._vspher
     run_module,
     vsphere_module,
 )
-from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_tasks import fault_text, poll
+from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_tasks import (
+    fault_text,
+    lost_while_waiting,
+    poll,
+    start_task,
+)
 
 try:
     from pyVmomi import vim, vmodl
@@ -353,17 +357,7 @@ def run_power_task(module, client, vm, action):
     """
     target, timeout = f"VM {vm.path}", module.params["timeout"]
     start = vm.obj.PowerOnVM_Task if action == "power_on" else vm.obj.PowerOffVM_Task
-    again = "then run the task again: it reads the current state and does only what is left."
-    try:
-        task = start()
-    except vmodl.MethodFault as fault:
-        raise VSphereError(f"{ACTION_TEXT[action]} of {target} was refused by vCenter: {fault_text(fault)}. Fix that cause, then run again.") from None
-    except CONNECTION_ERRORS as error:
-        raise VSphereError(
-            f"The connection to vCenter {client.hostname} was lost while starting {ACTION_TEXT[action]} of {target} "
-            f"({connection_error_text(error)}): vCenter may or may not have received the request. Check the recent tasks of {target} "
-            f"in vCenter, {again}"
-        ) from None
+    task = start_task(client, start, ACTION_TEXT[action], target)
     task_id = task._moId  # pylint: disable=protected-access
     waiting_for = f"the {ACTION_TEXT[action].lower()} task {task_id}"
 
@@ -376,11 +370,7 @@ def run_power_task(module, client, vm, action):
     try:
         state, error = poll(read, lambda value: value[0] in ("success", "error"), timeout, longest=1.0)
     except CONNECTION_ERRORS as error:
-        raise VSphereError(
-            f"The connection to vCenter {client.hostname} was lost while waiting for {ACTION_TEXT[action]} of {target} "
-            f"({connection_error_text(error)}): the task ({task_id}) had started and may still finish in vCenter. Check it in the "
-            f"recent tasks of {target}, {again}"
-        ) from None
+        raise lost_while_waiting(client, task, ACTION_TEXT[action], target, error) from None
     message = power_task_error(vm.path, action, task_id, state, error, timeout)
     if message:
         raise VSphereError(message)
