@@ -25,7 +25,7 @@ from support.ansible import run_module, run_playbook
 from support.cutproxy import CutProxy
 from support.roles import ASR_MT_01_VARS, VSPHERE_ROLE_PLAYBOOK
 from support.vcsim import read_props_list
-from support.vsphere import find_vm_object, wait
+from support.vsphere import find_vm_object, set_extra_config, wait
 
 RETENTION_MARKER = "siterecovery.retentionDisk.uuid"
 FAULT_KNOB = "harness.reconfigureFault"
@@ -93,12 +93,6 @@ def disks(state, name):
 def attached(vm):
     """The VM's disks and CD drives with their unit numbers (the controller key may change)."""
     return sorted((device[0], device[3]) for device in vm["devices"] if device[0] in ("VirtualDisk", "VirtualCdrom"))
-
-
-def set_extra_config(si, name, key, value):
-    """Change a VM behind the modules' back (a harness knob): one ReconfigVM_Task with pyVmomi."""
-    spec = vim.vm.ConfigSpec(extraConfig=[vim.option.OptionValue(key=key, value=value)])
-    wait(find_vm_object(si, name).ReconfigVM_Task(spec=spec))
 
 
 def free_port():
@@ -334,9 +328,9 @@ def test_retention_disk_that_would_shrink(vcsim, si):
 
 def test_vcenter_task_fault(vcsim, si):
     env = vcsim.env()
-    set_extra_config(si, "asr-mt-02", FAULT_KNOB, LOCKED)
+    set_extra_config(si, "asr-mt-02", {FAULT_KNOB: LOCKED})
     wait(find_vm_object(si, "asr-mt-01").PowerOffVM_Task())
-    set_extra_config(si, "asr-mt-01", FAULT_KNOB, "devices:Device 'SCSI controller 0' cannot be removed while the VM is being backed up")
+    set_extra_config(si, "asr-mt-01", {FAULT_KNOB: "devices:Device 'SCSI controller 0' cannot be removed while the VM is being backed up"})
     before = world(si)
 
     disk = retention(env)
@@ -347,8 +341,8 @@ def test_vcenter_task_fault(vcsim, si):
                            "being backed up", "(GenericVmConfigFault)")
     assert world(si) == before, "a failed reconfigure task must leave the VM as it was"
 
-    set_extra_config(si, "asr-mt-02", FAULT_KNOB, "")
-    set_extra_config(si, "asr-mt-01", FAULT_KNOB, "")
+    set_extra_config(si, "asr-mt-02", {FAULT_KNOB: ""})
+    set_extra_config(si, "asr-mt-01", {FAULT_KNOB: ""})
     second = retention(env)
     assert second["changed"] and second["operation"] == "added", second.debug
     assert run_module("vm_scsi_controller", dict(name="asr-mt-01", convert=True, guest_ready=True), env=env)["changed"]

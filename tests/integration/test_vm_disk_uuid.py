@@ -65,7 +65,7 @@ def test_disable_on_powered_off_vm(vcsim, si):
 
 def test_a_value_that_is_not_exactly_true_is_rewritten(vcsim, si):
     # ESXi is not known to read " True " as TRUE: the module, the plan and the readiness check all say so.
-    set_extra_config(si, "asr-mt-02", disk__EnableUUID=" True ")
+    set_extra_config(si, "asr-mt-02", {"disk.EnableUUID": " True "})
     env = vcsim.env()
     plan = run_module("vm_preparation_info", dict(name="asr-mt-02", snapshots=False, scsi_controllers=False, migration_exclusion=False), env=env)
     assert plan["to_change"] == ["disk_uuid"] and "' True '" in plan["steps"]["disk_uuid"]["reason"], plan.debug
@@ -80,7 +80,7 @@ def test_a_value_that_is_not_exactly_true_is_rewritten(vcsim, si):
 
 def test_keys_differing_only_in_case_are_all_fixed(vcsim, si):
     # Not only the first key: disk.EnableUUID is set, the stray disk.enableuuid removed, in one reconfiguration.
-    set_extra_config(si, "asr-mt-02", disk__EnableUUID="FALSE", disk__enableuuid="TRUE")
+    set_extra_config(si, "asr-mt-02", {"disk.EnableUUID": "FALSE", "disk.enableuuid": "TRUE"})
     env = vcsim.env()
     plan = run_module("vm_preparation_info", dict(name="asr-mt-02", snapshots=False, scsi_controllers=False, migration_exclusion=False), env=env)
     step = plan["steps"]["disk_uuid"]
@@ -117,7 +117,7 @@ def published(result):
 
 def test_the_vsphere_role_publishes_a_pending_power_cycle_on_every_run(vcsim, si):
     wait(find_vm_object(si, "asr-mt-02").PowerOnVM_Task())
-    set_extra_config(si, "asr-mt-02", disk__EnableUUID="FALSE")
+    set_extra_config(si, "asr-mt-02", {"disk.EnableUUID": "FALSE"})
     env = vcsim.env()
     # Not allowed to power the VM off: the role sets disk.EnableUUID and says a power cycle is needed...
     first = run_playbook(VSPHERE_ROLE_PLAYBOOK, env=env, extra_vars=ROLE_VARS)

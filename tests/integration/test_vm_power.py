@@ -6,22 +6,15 @@ ShutdownGuest answer like vCenter, with a guest that can take its time or hang (
 
 from __future__ import annotations
 
-from pyVmomi import vim
 
 from support.ansible import run_module
-from support.vsphere import find_vm_object, vm_state, wait
+from support.vsphere import find_vm_object, set_extra_config, vm_state, wait
 
 MODULE = "vm_power"
 
 
 def power_state(si, name):
     return vm_state(si, name, ["runtime.powerState"])["runtime.powerState"]
-
-
-def set_extra_config(si, name, key, value):
-    """Harness controls: harness.tools (running, notRunning, ...), harness.guestShutdown (after:<s>, ignore)."""
-    spec = vim.vm.ConfigSpec(extraConfig=[vim.option.OptionValue(key=key, value=value)])
-    wait(find_vm_object(si, name).ReconfigVM_Task(spec))
 
 
 def test_check_mode_changes_nothing(vcsim, si):
@@ -73,7 +66,7 @@ def test_shutdown_guest_powers_off_then_is_idempotent(vcsim, si):
 
 
 def test_shutdown_guest_waits_for_a_slow_guest(vcsim, si):
-    set_extra_config(si, "asr-mt-01", "harness.guestShutdown", "after:2")
+    set_extra_config(si, "asr-mt-01", {"harness.guestShutdown": "after:2"})
     result = run_module(MODULE, dict(name="asr-mt-01", state="shutdown_guest", timeout=60), env=vcsim.env())
     assert result["changed"] and result["power_action"] == "shutdown_guest", result.debug
     assert result["power_state"] == "poweredOff"
@@ -90,7 +83,7 @@ def test_shutdown_guest_on_powered_off_vm_changes_nothing(vcsim, si):
 
 def test_shutdown_guest_without_tools_fails_unless_forced(vcsim, si):
     env = vcsim.env()
-    set_extra_config(si, "asr-mt-01", "harness.tools", "notRunning")
+    set_extra_config(si, "asr-mt-01", {"harness.tools": "notRunning"})
     refused = run_module(MODULE, dict(name="asr-mt-01", state="shutdown_guest"), env=env)
     assert refused["failed"], refused.debug
     assert "/DC0/vm/asr/asr-mt-01" in refused["msg"] and "VMware Tools are not running" in refused["msg"]
@@ -107,7 +100,7 @@ def test_shutdown_guest_without_tools_fails_unless_forced(vcsim, si):
 
 def test_shutdown_guest_timeout_fails_clearly_or_forces(vcsim, si):
     env = vcsim.env()
-    set_extra_config(si, "asr-mt-01", "harness.guestShutdown", "ignore")  # a hung guest
+    set_extra_config(si, "asr-mt-01", {"harness.guestShutdown": "ignore"})  # a hung guest
     hung = run_module(MODULE, dict(name="asr-mt-01", state="shutdown_guest", timeout=2), env=env)
     assert hung["failed"], hung.debug
     assert "VM /DC0/vm/asr/asr-mt-01 is still powered on 2 s after the guest shutdown request" in hung["msg"]
@@ -152,7 +145,7 @@ def question_of(si, name):
 def test_a_question_at_power_on_fails_at_once_then_answered_the_next_run_completes(vcsim, si):
     """A VM copied to another place asks at power-on; the power-on task waits for the answer (harness.question)."""
     env = vcsim.env()
-    set_extra_config(si, "asr-mt-02", "harness.question", MOVED_OR_COPIED)
+    set_extra_config(si, "asr-mt-02", {"harness.question": MOVED_OR_COPIED})
 
     # The question comes while the module waits for its power-on task: it fails at once, not after the timeout.
     asked = run_module(MODULE, dict(name="asr-mt-02", state="powered_on", timeout=120), env=env)
@@ -189,7 +182,7 @@ def test_a_question_at_power_on_fails_at_once_then_answered_the_next_run_complet
 def test_a_question_found_first_stops_a_power_off_too(vcsim, si):
     env = vcsim.env()
     wait(find_vm_object(si, "asr-mt-01").SuspendVM_Task())
-    set_extra_config(si, "asr-mt-01", "harness.question", MOVED_OR_COPIED)
+    set_extra_config(si, "asr-mt-01", {"harness.question": MOVED_OR_COPIED})
     pending = find_vm_object(si, "asr-mt-01").PowerOnVM_Task()  # a resume started elsewhere, waiting for the answer
     assert question_of(si, "asr-mt-01") is not None
 

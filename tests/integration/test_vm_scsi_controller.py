@@ -144,7 +144,7 @@ def test_a_disk_at_a_unit_lsi_logic_lacks_is_refused_up_front(vcsim, si):
 
 def test_a_guest_that_does_not_boot_is_rolled_back_exactly_and_then_refused(vcsim, si):
     env = vcsim.env()
-    set_extra_config(si, "asr-mt-01", harness__bootsOn="paravirtual")  # no LSI driver in this guest
+    set_extra_config(si, "asr-mt-01", {"harness.bootsOn": "paravirtual"})  # no LSI driver in this guest
     power(si, "asr-mt-01", False)
     before = device_list(si, "asr-mt-01")
 
@@ -169,7 +169,7 @@ def test_a_guest_that_does_not_boot_is_rolled_back_exactly_and_then_refused(vcsi
     assert controllers(si, "asr-mt-01")[0][0] == "ParaVirtualSCSIController"
 
     # Once a guest role verified the driver (and the guest has it), the conversion runs and is confirmed.
-    set_extra_config(si, "asr-mt-01", harness__bootsOn="paravirtual,lsilogic")
+    set_extra_config(si, "asr-mt-01", {"harness.bootsOn": "paravirtual,lsilogic"})
     fixed = run_module(MODULE, dict(name="asr-mt-01", convert=True, guest_drivers=["lsilogic"]), env=env)
     assert fixed["changed"] and marker(si, "asr-mt-01") == "pending 0:paravirtual>lsilogic", fixed.debug
     power(si, "asr-mt-01", True)

@@ -79,7 +79,7 @@ def test_a_guest_not_known_to_be_ready_stops_the_role_before_anything_changes(vc
 
 def test_a_guest_that_does_not_boot_after_the_conversion_is_rolled_back_and_then_refused(vcsim, si):
     env = vcsim.env()
-    set_extra_config(si, "asr-mt-01", harness__bootsOn="paravirtual")  # the guest has no LSI driver
+    set_extra_config(si, "asr-mt-01", {"harness.bootsOn": "paravirtual"})  # the guest has no LSI driver
     check = run_playbook(VSPHERE_ROLE_PLAYBOOK, env=env, extra_vars=ASR_MT_01_VARS, check=True)
     assert not check.failed_hosts and "would wait up to 600 s for the guest to boot" in check.stdout, check.debug
 
@@ -104,7 +104,7 @@ def test_a_guest_that_does_not_boot_after_the_conversion_is_rolled_back_and_then
     assert_unchanged(before, dump(si))
 
     # The driver verified in the guest (the fact the linux role's lsi_driver step sets) lets it run.
-    set_extra_config(si, "asr-mt-01", harness__bootsOn="paravirtual,lsilogicsas")
+    set_extra_config(si, "asr-mt-01", {"harness.bootsOn": "paravirtual,lsilogicsas"})
     fixed = run_playbook(VSPHERE_ROLE_PLAYBOOK, env=env,
                          extra_vars=dict(vars_, vsphere_scsi_guest_ready=False, linux_lsi_driver=dict(type="lsilogicsas", ready=True)))
     assert not fixed.failed_hosts, fixed.debug
@@ -113,7 +113,7 @@ def test_a_guest_that_does_not_boot_after_the_conversion_is_rolled_back_and_then
 
 def test_a_run_cut_after_the_rollback_powers_the_vm_on_and_stops(vcsim, si):
     # What a run cut between the rollback's reconfiguration and its power-on leaves behind.
-    set_extra_config(si, "asr-mt-01", siterecovery__scsiConversion="rolledBack 0:paravirtual>lsilogicsas")
+    set_extra_config(si, "asr-mt-01", {"siterecovery.scsiConversion": "rolledBack 0:paravirtual>lsilogicsas"})
     wait(find_vm_object(si, "asr-mt-01").PowerOffVM_Task())
     result = run_playbook(VSPHERE_ROLE_PLAYBOOK, env=vcsim.env(), extra_vars=ASR_MT_01_VARS)
     assert result.failed_hosts == ["localhost"] and "rolled back" in result.stdout, result.debug

@@ -25,9 +25,10 @@ def wait(task):
     WaitForTask(task)
 
 
-def set_extra_config(si, name, **options):
-    """Set advanced settings of VM `name` (harness knobs such as harness.bootsOn) in one reconfigure; '' removes one."""
-    spec = vim.vm.ConfigSpec(extraConfig=[vim.option.OptionValue(key=key.replace("__", "."), value=value) for key, value in options.items()])
+def set_extra_config(si, name, options):
+    """Set advanced settings of VM `name` ({key: value}; harness knobs such as harness.bootsOn) in one
+    reconfigure; an empty value removes the key."""
+    spec = vim.vm.ConfigSpec(extraConfig=[vim.option.OptionValue(key=key, value=value) for key, value in options.items()])
     wait(find_vm_object(si, name).ReconfigVM_Task(spec=spec))
 
 

@@ -148,9 +148,14 @@ func bootTimeChanges(boot *time.Time) []types.PropertyChange {
 	if boot != nil {
 		val = *boot
 	}
+	return runtimeChanges("bootTime", val)
+}
+
+// runtimeChanges sets runtime.<name> and its copy summary.runtime.<name>, which vCenter keeps equal.
+func runtimeChanges(name string, val types.AnyType) []types.PropertyChange {
 	return []types.PropertyChange{
-		{Name: "runtime.bootTime", Val: val},
-		{Name: "summary.runtime.bootTime", Val: val},
+		{Name: "runtime." + name, Val: val},
+		{Name: "summary.runtime." + name, Val: val},
 	}
 }
 
@@ -287,10 +292,7 @@ func questionChanges(info *types.VirtualMachineQuestionInfo) []types.PropertyCha
 	if info != nil {
 		val = info
 	}
-	return []types.PropertyChange{
-		{Name: "runtime.question", Val: val},
-		{Name: "summary.runtime.question", Val: val},
-	}
+	return runtimeChanges("question", val)
 }
 
 // extraConfigValue is the VM's value of key (the last one, should the key appear twice).

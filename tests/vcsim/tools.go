@@ -324,10 +324,7 @@ func scsiTypeName(d types.BaseVirtualDevice) string {
 }
 
 func mountedChanges(mounted bool) []types.PropertyChange {
-	return []types.PropertyChange{
-		{Name: "runtime.toolsInstallerMounted", Val: mounted},
-		{Name: "summary.runtime.toolsInstallerMounted", Val: mounted},
-	}
+	return runtimeChanges("toolsInstallerMounted", mounted)
 }
 
 // toolsInstaller stands in for one VM for the two installer methods. Its first
