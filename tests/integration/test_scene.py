@@ -58,8 +58,8 @@ def wait_task(si, task, timeout=10):
 
 # --- server basics -----------------------------------------------------------
 
-def test_startup_is_fast(sim):
-    assert sim.startup_seconds < 5, sim.startup_seconds
+def test_startup_reports_its_address_and_certificate(sim):
+    # How fast it starts is benchmarks' business, not a test's (a loaded CI machine would flake it).
     assert sim.url == "https://127.0.0.1:%d/sdk" % sim.port
     assert sim.cert and os.path.exists(sim.cert)
 
