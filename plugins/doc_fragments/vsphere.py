@@ -51,7 +51,7 @@ options:
       - If not set, the value of the E(VMWARE_PROXY_PORT) environment variable is used.
     type: int
 requirements:
-  - pyvmomi >= 8.0.1
+  - pyvmomi >= 8.0.3.0.1
 notes:
   - All modules of this collection are in the action group C(siterecovery.master_target.vmware), so the
     connection options can be set once with C(module_defaults).

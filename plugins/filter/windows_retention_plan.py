@@ -165,6 +165,12 @@ def _norm_id(value):
     return re.sub(r"[^0-9a-z]", "", str(value or "").lower())
 
 
+def _carries_uuid(disk, wanted):
+    """Whether a disk's serial number or unique id is the VMware disk uuid `wanted` (normalized)."""
+    unique_id = _norm_id(disk.get("unique_id"))
+    return wanted in (_norm_id(disk.get("serial_number")), unique_id) or unique_id.endswith(wanted)
+
+
 def _letter(value):
     """A drive letter as Windows reports it ('R', 'R:', or the NUL char when none) -> 'R' or ''."""
     text = str(value or "").replace("\x00", "").strip().rstrip(":").upper()
@@ -225,11 +231,7 @@ def select_disk(disks, disk_uuid=None, disk_number=None):
                 f"windows_retention_disk_uuid '{disk_uuid}' is not a VMware disk UUID (32 hex digits, dashes allowed): "
                 "give the uuid that siterecovery.master_target.vm_retention_disk returns, or use windows_retention_disk_number."
             )
-        matches = [
-            disk for disk in disks
-            if wanted in (_norm_id(disk.get("serial_number")), _norm_id(disk.get("unique_id")))
-            or _norm_id(disk.get("unique_id")).endswith(wanted)
-        ]
+        matches = [disk for disk in disks if _carries_uuid(disk, wanted)]
         if not matches:
             hint = ""
             if not any(str(disk.get("serial_number") or "").strip() for disk in disks):

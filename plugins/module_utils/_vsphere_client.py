@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import atexit
 import http.client
+import importlib.metadata
 import socket
 import ssl
+import sys
 from xml.parsers.expat import ExpatError
 
 from ansible.module_utils.basic import env_fallback, missing_required_lib
@@ -21,11 +23,16 @@ from ansible_collections.siterecovery.master_target.plugins.module_utils import 
 
 try:
     from pyVim.connect import SmartStubAdapter
-    from pyVmomi import vim, vmodl
+    from pyVmomi import SoapStubAdapter, vim, vmodl
 except ImportError:  # pragma: no cover - reported by connect()
     HAS_PYVMOMI = False
 else:
     HAS_PYVMOMI = True
+
+# The oldest pyVmomi supported (README "Supported versions"; `scripts/test lowest` runs on it): 8.0.3.0
+# is the first release for Python 3.12 and the first with the session API that the session cache uses
+# (SoapStubAdapter.GetSessionId, sessionId=); 8.0.3.0.0 is not on PyPI.
+PYVMOMI_FLOOR = "8.0.3.0.1"
 
 
 # What pyVmomi raises when the connection to vCenter breaks in the middle of a call: the socket
@@ -44,6 +51,19 @@ class VSphereError(Exception):
         super().__init__(msg)
         self.msg = msg
         self.details = details
+
+
+def pyvmomi_too_old():
+    """The installed pyVmomi's version when it is older than PYVMOMI_FLOOR, else None.
+
+    Decided by the API this collection needs (the session API of 8.0.3), not by parsing versions.
+    """
+    if hasattr(SoapStubAdapter, "GetSessionId"):
+        return None
+    try:
+        return importlib.metadata.version("pyvmomi")
+    except importlib.metadata.PackageNotFoundError:
+        return "(version unknown)"
 
 
 def connection_argument_spec():
@@ -134,6 +154,12 @@ def connect(params):
     """Log in with the connection options; raise VSphereError with one clear message on failure."""
     if not HAS_PYVMOMI:
         raise VSphereError(missing_required_lib("pyvmomi"))
+    too_old = pyvmomi_too_old()
+    if too_old:
+        raise VSphereError(
+            f"pyVmomi {too_old} is too old: this collection needs pyVmomi {PYVMOMI_FLOOR} or newer. Upgrade it in the Python "
+            f"that runs the modules ({sys.executable} -m pip install --upgrade 'pyvmomi>={PYVMOMI_FLOOR}')."
+        )
     hostname = _require(params, "hostname", "VMWARE_HOST")
     username = _require(params, "username", "VMWARE_USER")
     password = _require(params, "password", "VMWARE_PASSWORD")

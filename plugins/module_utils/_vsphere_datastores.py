@@ -3,8 +3,9 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Datastores as Azure Site Recovery failback sees them: facts and problems, as pure functions.
 
-Shared by host_datastore_access (which mounts what it can), vm_preparation_info (which plans) and
-failback_readiness_info (which reports).
+Shared by host_datastore_access (which mounts what it can), vm_retention_disk (which places a disk),
+vm_preparation_info (which plans) and failback_readiness_info (which reports): every module judges a
+datastore with the one datastore_problem, maintenance mode (summary.maintenanceMode) included.
 """
 
 from __future__ import annotations
@@ -98,7 +99,8 @@ def datastore_problem(ds, host_moid):
             "not_attached",
             "it is not attached to that host: the host has no path to the datastore's device",
             "present the datastore's LUN to the host on the storage array (masking, zoning), rescan the host's storage "
-            "adapters in vCenter, then run again. This module never creates or formats a VMFS volume",
+            "adapters in vCenter, then run again (siterecovery.master_target.host_datastore_access mounts it then, and never "
+            "creates or formats a VMFS volume)",
         )
     if mount["access_mode"] != "readWrite":
         return DatastoreProblem(
@@ -123,7 +125,7 @@ def datastore_problem(ds, host_moid):
         return DatastoreProblem(
             UNMOUNTED,
             "it is attached to that host but not mounted",
-            "mount it on the host (this module does; in the vSphere Client: Datastore > Mount Datastore)",
+            "mount it on the host with siterecovery.master_target.host_datastore_access (in the vSphere Client: Datastore > Mount Datastore)",
         )
     if not mount["accessible"]:
         return DatastoreProblem(

@@ -135,7 +135,7 @@ def enable_uuid_writes(extra_config, enabled=True):
         return []
     if not options:
         return [(ENABLE_UUID_KEY, wanted)]
-    (key, _value), strays = options[0], options[1:]
+    key, strays = options[0][0], options[1:]
     return [(stray, "") for stray, _stray_value in strays] + [(key, wanted)]
 
 

@@ -10,6 +10,8 @@ round trip per property per object (slow on a real vCenter with thousands of VMs
 
 from __future__ import annotations
 
+import re
+
 from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_client import VSphereError
 
 try:
@@ -171,20 +173,63 @@ def _folder_matches(vm_path, folder):
     return vm_folder == wanted or vm_folder.endswith("/" + wanted)
 
 
-def _datacenter_matches(vm_path, datacenter):
+def datacenter_matches(vm_path, datacenter):
     return vm_path.strip("/").split("/", 1)[0] == datacenter
+
+
+# vCenter escapes three characters in every entity name, VM names included (vSphere Web Services API
+# reference, ManagedEntity.name and VirtualMachineConfigInfo.name): "A slash is escaped as %2F or %2f.
+# A backslash is escaped as %5C or %5c, and a percent is escaped as %25" (unless it starts an escape).
+# The PropertyCollector returns the escaped name, so a VM created as "a/b" is named "a%2fb" here, and
+# its path is ".../a%2fb": a name typed with "/" never matches.
+_ESCAPES = {"/": "%2f", "\\": "%5c", "%": "%25"}
+_UNESCAPES = {"2f": "/", "5c": "\\", "25": "%"}
+
+
+def escape_name(name):
+    """Pure: a name as vCenter stores it: 'a/b' -> 'a%2fb'; an escape already typed ('a%2fb') stays."""
+    return re.sub(r"[/\\]|%(?!2[fF]|5[cC]|25)", lambda match: _ESCAPES[match.group(0)], name)
+
+
+def unescape_name(name):
+    """Pure: a stored name as written: 'a%2fb' -> 'a/b'."""
+    return re.sub(r"%(2[fF]|5[cC]|25)", lambda match: _UNESCAPES[match.group(1).lower()], name)
+
+
+def escaped_name_hint(vms, name, folder=None):
+    """Pure: for a VM `name` (in `folder`) that matched nothing: ' vCenter stores ...: give ...' when it holds a
+    character vCenter escapes in names ('/', '\\', '%'), or an escape in another case; else ''."""
+    if escape_name(name) == name and unescape_name(name) == name:
+        return ""
+    typed = unescape_name("/".join(part.strip("/") for part in (folder, name) if part))
+    found = [vm for vm in vms if unescape_name(vm.name) != vm.name and unescape_name(vm.path or "").endswith("/" + typed)]
+    rule = "vCenter stores '/' in a VM name as %2f ('\\' as %5c, '%' as %25)"
+    if found:
+        return f" {rule}: give " + " or ".join(f"'{vm.name}' (path {vm.path})" for vm in sorted(found, key=lambda vm: vm.path)) + "."
+    if "/" in name or "\\" in name:
+        return f" {rule}: for a VM named '{name}', give '{escape_name(name)}' or its path."
+    return ""
+
+
+def match_by_name(vms, name, folder=None, datacenter=None):
+    """Pure: the VM records named `name` (exactly, as vCenter stores it), in `folder` and `datacenter` when given."""
+    matches = [vm for vm in vms if vm.name == name]
+    if datacenter:
+        matches = [vm for vm in matches if datacenter_matches(vm.path, datacenter)]
+    if folder:
+        matches = [vm for vm in matches if _folder_matches(vm.path, folder)]
+    return matches
 
 
 def select_by_name(vms, name, folder=None, datacenter=None):
     """Pure: the VM records whose name (and folder/datacenter, when given) match; raises unless exactly one."""
-    matches = [vm for vm in vms if vm.name == name]
-    if datacenter:
-        matches = [vm for vm in matches if _datacenter_matches(vm.path, datacenter)]
-    if folder:
-        matches = [vm for vm in matches if _folder_matches(vm.path, folder)]
+    matches = match_by_name(vms, name, folder, datacenter)
     where = "".join([f" in folder '{folder}'" if folder else "", f" in datacenter '{datacenter}'" if datacenter else ""])
     if not matches:
-        raise VSphereError(f"No virtual machine named '{name}'{where} was found. Check the name (it is case-sensitive) and the folder/datacenter options.")
+        raise VSphereError(
+            f"No virtual machine named '{name}'{where} was found.{escaped_name_hint(vms, name, folder)} "
+            "Check the name (it is case-sensitive) and the folder/datacenter options."
+        )
     if len(matches) > 1:
         paths = ", ".join(sorted(vm.path for vm in matches))
         raise VSphereError(

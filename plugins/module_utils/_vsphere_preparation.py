@@ -12,6 +12,7 @@ datastore): running the module then gives its one clear error.
 
 from __future__ import annotations
 
+from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_client import VSphereError
 from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_datastores import (
     UNMOUNTED,
     datastore_problem,
@@ -20,22 +21,28 @@ from ansible_collections.siterecovery.master_target.plugins.module_utils._vspher
     pick_for_host,
 )
 from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_devices import (
-    GIB,
     controller_records,
     describe_controllers,
     describe_enable_uuid,
-    disk_bytes,
     disk_record,
-    disks_with_uuid,
     enable_uuid_power_cycle,
     enable_uuid_setting,
     enable_uuid_writes,
-    gib,
-    marker_option,
     not_lsi,
     not_lsi_message,
 )
-from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_overrides import complies
+from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_overrides import (
+    ENABLE_OVERRIDES_OPTION,
+    complies,
+    overrides_switch,
+)
+from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_retention import (
+    find_retention_disk,
+    plan_existing_disk,
+    plan_new_disk,
+    refuse_stale_marker,
+    slot_text,
+)
 from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_scsi import PENDING, conversion_record, plan_conversion
 from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_snapshots import removal_plan
 
@@ -102,20 +109,34 @@ def scsi_controllers_step(vm_path, devices, extra_config=None, guest_os=None, gu
     return step(False, f"Every SCSI controller is LSI Logic: {describe_controllers(controllers) or 'none'}.", **facts)
 
 
-def retention_disk_step(devices, extra_config, ds_names, size_gb, datastore=None):
-    """One marked retention disk of exactly size_gb (on `datastore` when given), as vm_retention_disk decides it."""
-    key, marker = marker_option(extra_config)
-    marked = disks_with_uuid(devices, marker) if marker else []
-    if not marker:
-        return step(True, f"No retention disk: a {size_gb} GB disk would be added.", disk=None)
-    if len(marked) != 1:
-        found = "none of its disks has" if not marked else f"{len(marked)} disks have"
-        return step(True, f"The retention disk marker {key}={marker} is set, but {found} that UUID.", disk=None)
-    record = disk_record(marked[0], devices, ds_names)
-    if datastore and record["datastore"] != datastore:
-        return step(True, f"The retention disk is on datastore {record['datastore']}, not {datastore}.", disk=record)
-    if disk_bytes(marked[0]) != size_gb * GIB:
-        return step(True, f"The retention disk is {gib(disk_bytes(marked[0]))} GB, not {size_gb} GB.", disk=record)
+def retention_disk_step(vm_path, devices, extra_config, datastores, host, size_gb, datastore=None, home_datastore=None):
+    """One retention disk of exactly size_gb (on `datastore` when given), as vm_retention_disk decides it: with
+    its own functions (find_retention_disk, refuse_stale_marker, plan_new_disk, plan_existing_disk).
+
+    `datastores` are the datastore_facts of every datastore, `host` {name, moid} of the VM's host (None
+    when it has none), `home_datastore` the one holding the VM's .vmx (where a new disk goes by default).
+    A smaller disk is needed whatever the role's grow: the module grows it (grow: true) or fails.
+    """
+    record = None
+    try:
+        found = find_retention_disk(devices, extra_config, vm_path)
+        refuse_stale_marker(found, vm_path)
+        if found.disk is None:
+            new = plan_new_disk(devices, datastores, host, vm_path, size_gb, datastore or home_datastore, "thin", None)
+            where = f"on {new['datastore']['name']} at {slot_text(new['controller']['bus'], new['unit'])}"
+            return step(True, f"No retention disk: a {size_gb} GB disk would be added {where}.", disk=None)
+        record = disk_record(found.disk, devices, {ds["moid"]: ds["name"] for ds in datastores})
+        plan = plan_existing_disk(found.disk, record, datastores, size_gb, True, datastore, f"The retention disk ({record['label']})")
+    except VSphereError as error:
+        return step(True, error.msg, disk=record)
+    reasons = []
+    if plan["grow"]:
+        reasons.append(f"The retention disk is {record['size_gb']} GB, not {size_gb} GB: vm_retention_disk grows it with grow: true, and fails without.")
+    if found.to_record:
+        reasons.append(f"The retention disk ({record['label']}) added by an interrupted run is found by its pending slot: its UUID "
+                       f"{record['uuid']} would be recorded in the marker.")
+    if reasons:
+        return step(True, " ".join(reasons), disk=record)
     return step(False, f"The retention disk ({record['label']}, {record['size_gb']} GB on {record['datastore']}) is in place.", disk=record)
 
 
@@ -141,23 +162,31 @@ def datastores_step(wanted, facts_by_name, host):
     return step(reasons, text, host=host, datastores=states)
 
 
-def migration_exclusion_step(pods, cluster, storage_drs_behavior, drs_behavior):
+def migration_exclusion_step(pods, cluster, storage_drs_behavior, drs_behavior, enable_cluster_vm_overrides=False, vm="the VM"):
     """The VM overrides in place, as vm_migration_exclusion (state: present) decides it.
 
     `pods` are the pod_facts of the datastore clusters holding the VM's files; `cluster` the
-    cluster_facts of its host's cluster, or None.
+    cluster_facts of its host's cluster, or None. A cluster with VM overrides switched off makes the
+    step needed: the module would switch them on (enable_cluster_vm_overrides) or fail with the
+    refusal given here (`vm` names the VM in it), as overrides_switch decides it.
     """
     reasons = [
         f"Datastore cluster '{pod['name']}' has no Storage DRS override {storage_drs_behavior} for the VM."
         for pod in pods
         if not complies(pod["override"], storage_drs_behavior)
     ]
-    if cluster is not None and not complies(cluster["override"], drs_behavior):
-        reasons.append(f"Cluster '{cluster['name']}' has no DRS override {drs_behavior} for the VM.")
+    if cluster is not None:
+        switch_on, refusal = overrides_switch(cluster, "present", enable_cluster_vm_overrides, vm)
+        if refusal:
+            reasons.append(f"vm_migration_exclusion would fail: {refusal}")
+        if switch_on:
+            reasons.append(f"VM overrides in cluster '{cluster['name']}' would be switched on ({ENABLE_OVERRIDES_OPTION}; a cluster-wide change).")
+        if not complies(cluster["override"], drs_behavior):
+            reasons.append(f"Cluster '{cluster['name']}' has no DRS override {drs_behavior} for the VM.")
     text = " ".join(reasons) or "The VM overrides exclude the VM from Storage DRS and DRS migrations."
     return step(
         reasons,
         text,
         storage_drs=[dict(name=pod["name"], override=pod["override"]) for pod in pods],
-        drs=dict(name=cluster["name"], override=cluster["override"]) if cluster is not None else None,
+        drs=dict(name=cluster["name"], vm_overrides_enabled=cluster["vm_overrides_enabled"], override=cluster["override"]) if cluster is not None else None,
     )

@@ -15,6 +15,9 @@ and private; it is named after host, port and user, and holds a salted PBKDF2 di
 password, so a changed password never reuses an old session; the session id is never logged nor
 returned. Any problem with the cache means a normal login: the cache can make a task faster, never
 make it fail.
+
+It uses pyVmomi's session API (SoapStubAdapter.GetSessionId and sessionId=, from 8.0.3.0 on); the
+collection's pyVmomi floor (_vsphere_client.PYVMOMI_FLOOR) guarantees it, and connect() refuses older ones.
 """
 
 from __future__ import annotations

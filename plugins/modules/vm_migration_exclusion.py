@@ -33,6 +33,13 @@ description:
   - An override is stored even when Storage DRS or DRS is disabled on the cluster, so the exclusion
     holds when it is enabled again. RV(storage_drs[].storage_drs_enabled) and
     RV(drs.drs_enabled) tell whether the service is on.
+  - B(VM overrides switched off.) A DRS cluster can have its VM overrides switched off (the DRS setting
+    B(Enable individual virtual machine automation levels), C(enableVmBehaviorOverrides=false)); vCenter
+    then applies the cluster's default automation to every VM, whatever its override says, so a DRS
+    override excludes nothing. With O(state=present) the module then fails, changing nothing (no Storage
+    DRS override either, in check mode too), unless O(enable_cluster_vm_overrides=true) lets it switch
+    them on. Where DRS itself is turned off, DRS migrates nothing, so the override is stored as usual and
+    RV(msg) says it takes effect only once VM overrides are switched on.
 version_added: 0.1.0
 author:
   - siterecovery.master_target contributors (@siterecovery)
@@ -77,6 +84,17 @@ options:
     type: str
     choices: [disabled, manual]
     default: disabled
+  enable_cluster_vm_overrides:
+    description:
+      - Whether the module may switch on VM overrides (C(drsConfig.enableVmBehaviorOverrides)) in the cluster
+        of the VM's host where they are switched off, with O(state=present) and O(drs=true). It is done in the
+        same cluster reconfiguration as the VM's DRS override.
+      - B(This is a cluster-wide change.) Every VM's existing DRS override in that cluster then takes effect,
+        not only this VM's; check the cluster's B(VM Overrides) list before allowing it.
+      - With V(false), the module fails in such a cluster (where DRS is on), and changes nothing.
+      - Never switches VM overrides off, also not with O(state=absent).
+    type: bool
+    default: false
 notes:
   - Needs vCenter; on a standalone ESXi host there is neither a datastore cluster nor a DRS cluster and
     the module changes nothing.
@@ -103,6 +121,12 @@ EXAMPLES = r"""
     name: asr-mt-01
     storage_drs_behavior: disabled
     drs_behavior: manual
+  delegate_to: localhost
+
+- name: Exclude it also where the cluster has VM overrides switched off (switches them on, cluster-wide)
+  siterecovery.master_target.vm_migration_exclusion:
+    name: asr-mt-01
+    enable_cluster_vm_overrides: true
   delegate_to: localhost
 
 - name: After failback, give the VM back to the clusters' default automation
@@ -169,6 +193,17 @@ drs:
       description: Whether DRS is enabled on the cluster.
       type: bool
       sample: true
+    vm_overrides_enabled:
+      description:
+        - Whether the cluster has VM overrides switched on (C(drsConfig.enableVmBehaviorOverrides)) after the run,
+          as read back from vCenter (as it would be, in check mode).
+        - The diff shows it, before and after, under C(drs_vm_overrides).
+      type: bool
+      sample: true
+    vm_overrides_switched_on:
+      description: Whether this run switched the cluster's VM overrides on (would, in check mode), with O(enable_cluster_vm_overrides=true).
+      type: bool
+      sample: false
     operation:
       description: What was done to the VM's override (V(add), V(edit), V(remove)), or would be in check mode; null when nothing.
       type: str
@@ -205,12 +240,16 @@ from ansible_collections.siterecovery.master_target.plugins.module_utils._vspher
     vsphere_module,
 )
 from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_overrides import (
-    CLUSTER_CONFIG,
+    CLUSTER_PATHS,
+    ENABLE_OVERRIDES_OPTION,
     POD_ENABLED,
     POD_VM_CONFIG,
+    cluster_facts,
     complies,
     find_override,
     override_view,
+    overrides_off_reason,
+    overrides_switch,
     pods_of,
     wanted_fields,
 )
@@ -264,13 +303,17 @@ def storage_drs_spec(vm_obj, operation, level):
     return vim.storageDrs.ConfigSpec(vmConfigSpec=[entry])
 
 
-def drs_spec(vm_obj, operation, level):
-    """A ClusterConfigSpecEx with the one drsVmConfigSpec entry for this VM."""
+def drs_spec(vm_obj, operation, level, switch_on=False):
+    """A ClusterConfigSpecEx with the one drsVmConfigSpec entry for this VM (none when `operation` is None),
+    and, with `switch_on`, drsConfig switching VM overrides on: one task, so both or neither apply."""
+    spec = vim.cluster.ConfigSpecEx()
     if operation == "remove":
-        entry = vim.cluster.DrsVmConfigSpec(operation="remove", removeKey=vm_obj)
-    else:
-        entry = vim.cluster.DrsVmConfigSpec(operation=operation, info=vim.cluster.DrsVmConfigInfo(key=vm_obj, **wanted_fields(level)))
-    return vim.cluster.ConfigSpecEx(drsVmConfigSpec=[entry])
+        spec.drsVmConfigSpec = [vim.cluster.DrsVmConfigSpec(operation="remove", removeKey=vm_obj)]
+    elif operation:
+        spec.drsVmConfigSpec = [vim.cluster.DrsVmConfigSpec(operation=operation, info=vim.cluster.DrsVmConfigInfo(key=vm_obj, **wanted_fields(level)))]
+    if switch_on:
+        spec.drsConfig = vim.cluster.DrsConfigInfo(enableVmBehaviorOverrides=True)
+    return spec
 
 
 # ---- reading ------------------------------------------------------------------------------------
@@ -281,20 +324,11 @@ def read_pods(client, refs):
 
 
 def read_cluster(client, ref):
-    return read_object(client, ref, ["name", CLUSTER_CONFIG], what=f"Cluster {ref._moId}")  # pylint: disable=protected-access
+    return read_object(client, ref, CLUSTER_PATHS, what=f"Cluster {ref._moId}")  # pylint: disable=protected-access
 
 
 def pod_override(pod, vm):
     return override_view(find_override(pod.get(POD_VM_CONFIG), vm.moid, key="vm"))
-
-
-def cluster_override(cluster, vm):
-    return override_view(find_override(getattr(cluster.get(CLUSTER_CONFIG), "drsVmConfig", None), vm.moid, key="key"))
-
-
-def cluster_drs_enabled(cluster):
-    drs_config = getattr(cluster.get(CLUSTER_CONFIG), "drsConfig", None)
-    return bool(drs_config is not None and drs_config.enabled)
 
 
 # ---- the module ---------------------------------------------------------------------------------
@@ -324,6 +358,11 @@ def verify(steps, state):
                 f"vCenter accepted the change of the {step['kind']} override of VM {step['vm']} in {step['where']}, but it reads back as "
                 f"{after}. Check the VM Overrides of {step['where']} in the vSphere Client and run the module again."
             )
+        if step["entry"].get("vm_overrides_switched_on") and not step["entry"]["vm_overrides_enabled"]:
+            raise VSphereError(
+                f"vCenter accepted switching on VM overrides in {step['where']}, but they read back as switched off. Check the cluster's "
+                "DRS settings (Virtual Machine Automation) in the vSphere Client and run the module again."
+            )
 
 
 def plan_storage_drs(module, client, vm, pods, pod_datastores, datastores):
@@ -351,19 +390,37 @@ def plan_storage_drs(module, client, vm, pods, pod_datastores, datastores):
 
 
 def plan_drs(module, vm, cluster):
-    """Entry, steps and messages for the DRS part (a cluster was found)."""
+    """Entry, steps and messages for the DRS part (a cluster was found).
+
+    Raises the refusal for a cluster with VM overrides switched off; it is planned before anything
+    is changed (Storage DRS overrides included), so a refusal leaves everything as it was.
+    """
     state, level = module.params["state"], module.params["drs_behavior"]
-    before = cluster_override(cluster, vm)
+    facts = cluster_facts(cluster, vm.moid)
+    switch_on, refusal = overrides_switch(facts, state, module.params[ENABLE_OVERRIDES_OPTION], vm.path)
+    if refusal:
+        raise VSphereError(f"{refusal} Nothing was changed.")
+    before = facts["override"]
     operation, after = plan_override(before, state, level)
-    enabled = cluster_drs_enabled(cluster)
-    entry = dict(name=cluster.name, moid=cluster.moid, drs_enabled=enabled, operation=operation, before=before, after=after)
+    entry = dict(name=cluster.name, moid=cluster.moid, drs_enabled=facts["enabled"],
+                 vm_overrides_enabled=facts["vm_overrides_enabled"] or switch_on, vm_overrides_switched_on=switch_on,
+                 operation=operation, before=before, after=after)
     where = f"cluster '{cluster.name}'"
+    messages = []
+    if switch_on:
+        outcome = "would be switched on" if module.check_mode else "switched on"
+        messages.append(f"VM overrides in {where}: {outcome} ({ENABLE_OVERRIDES_OPTION}; a cluster-wide change: every VM's DRS override there "
+                        "takes effect).")
+    messages.append(describe_step("DRS", where, operation, module.check_mode, after, facts["enabled"]))
+    if not entry["vm_overrides_enabled"] and state == "present":
+        messages.append(f"Note: {overrides_off_reason(facts)}; the override takes effect only once they are switched on "
+                        f"({ENABLE_OVERRIDES_OPTION}: true).")
     steps = []
-    if operation:
-        spec = drs_spec(vm.obj, operation, level)
+    if operation or switch_on:
+        spec = drs_spec(vm.obj, operation, level, switch_on)
         steps.append(dict(kind="DRS", vm=vm.path, where=where, entry=entry, level=level,
                           start=lambda: cluster.obj.ReconfigureComputeResource_Task(spec=spec, modify=True)))
-    return entry, steps, [describe_step("DRS", where, operation, module.check_mode, after, enabled)]
+    return entry, steps, messages
 
 
 def ensure_exclusion(module, client):
@@ -389,6 +446,7 @@ def ensure_exclusion(module, client):
         messages += sdrs_messages
     else:
         messages.append("Storage DRS overrides not managed (storage_drs: false).")
+    # Every part is planned (and a refusal raised) before anything is changed.
     if params["drs"] and cluster is not None:
         drs_entry, drs_steps, drs_messages = plan_drs(module, vm, cluster)
         steps += drs_steps
@@ -406,7 +464,8 @@ def ensure_exclusion(module, client):
         for pod in read_pods(client, [pod.obj for pod in pods if pod.moid in changed_pods]) if changed_pods else []:
             changed_pods[pod.moid]["after"] = pod_override(pod, vm)
         if any(step["kind"] == "DRS" for step in steps):
-            drs_entry["after"] = cluster_override(read_cluster(client, cluster.obj), vm)
+            facts = cluster_facts(read_cluster(client, cluster.obj), vm.moid)
+            drs_entry["after"], drs_entry["vm_overrides_enabled"] = facts["override"], facts["vm_overrides_enabled"]
         verify(steps, params["state"])
 
     changes = Changes()
@@ -414,6 +473,9 @@ def ensure_exclusion(module, client):
         changes.compare("storage_drs", {item["name"]: item["before"] for item in sdrs_entries}, {item["name"]: item["after"] for item in sdrs_entries})
     if params["drs"]:
         changes.compare("drs", {drs_entry["name"]: drs_entry["before"]} if drs_entry else {}, {drs_entry["name"]: drs_entry["after"]} if drs_entry else {})
+        # The cluster-wide switch: off before when this run switched it on, else as it is.
+        overrides_before = {drs_entry["name"]: not drs_entry["vm_overrides_switched_on"] and drs_entry["vm_overrides_enabled"]} if drs_entry else {}
+        changes.compare("drs_vm_overrides", overrides_before, {drs_entry["name"]: drs_entry["vm_overrides_enabled"]} if drs_entry else {})
     return dict(changes.result(module), storage_drs=sdrs_entries, drs=drs_entry, msg=" ".join(messages), vm=vm.describe())
 
 
@@ -425,6 +487,7 @@ def main():
             storage_drs_behavior=dict(type="str", choices=["disabled", "manual"], default="disabled"),
             drs=dict(type="bool", default=True),
             drs_behavior=dict(type="str", choices=["disabled", "manual"], default="disabled"),
+            enable_cluster_vm_overrides=dict(type="bool", default=False),
         )
     )
     if not module.params["storage_drs"] and not module.params["drs"]:

@@ -24,7 +24,7 @@ description:
   - The P(siterecovery.master_target.vsphere#role) role runs this first and then only the modules of
     the steps that are needed, so a run on a prepared master target costs one module call instead of
     about ten. It also returns the VMware Tools state, which the role uses when it did not power-cycle the VM.
-version_added: 0.2.0
+version_added: 0.1.0
 author:
   - siterecovery.master_target contributors (@siterecovery)
 extends_documentation_fragment:
@@ -88,6 +88,13 @@ options:
     type: str
     choices: [disabled, manual]
     default: disabled
+  enable_cluster_vm_overrides:
+    description:
+      - As O(siterecovery.master_target.vm_migration_exclusion#module:enable_cluster_vm_overrides).
+      - Where the cluster has VM overrides switched off, the C(migration_exclusion) step is needed either way. Its reason says
+        that they would be switched on (V(true), a cluster-wide change) or gives the error the module would fail with (V(false)).
+    type: bool
+    default: false
 """
 
 EXAMPLES = r"""
@@ -193,7 +200,11 @@ steps:
             - Read only when a controller is not LSI Logic.
           type: dict
     retention_disk:
-      description: One retention disk of O(retention_disk_size_gb). Absent without O(retention_disk_size_gb).
+      description:
+        - One retention disk of O(retention_disk_size_gb). Absent without O(retention_disk_size_gb).
+        - Judged with the functions of M(siterecovery.master_target.vm_retention_disk) itself (thin provisioning, the first LSI
+          Logic controller with room, the datastore holding the VM's C(.vmx) unless O(retention_disk_datastore) is set). When that
+          module would fail (a datastore it refuses, no free unit, a disk larger than asked), the reason is its error message.
       type: dict
       contains:
         disk:
@@ -219,7 +230,9 @@ steps:
           type: list
           elements: dict
         drs:
-          description: The cluster of the VM's host with the VM's override there, or null when the host is in no cluster.
+          description:
+            - The cluster of the VM's host with the VM's override there, or null when the host is in no cluster.
+            - C(vm_overrides_enabled) says whether the cluster has VM overrides switched on (C(drsConfig.enableVmBehaviorOverrides)).
           type: dict
 tools:
   description: The VMware Tools facts, as RV(siterecovery.master_target.vm_tools#module:tools).
@@ -246,7 +259,7 @@ vm:
 """
 
 from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_datastores import DATASTORE_PATHS, datastore_facts
-from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_devices import LSI_TYPES, controller_records, not_lsi
+from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_devices import LSI_TYPES, controller_records, datastore_of_path, not_lsi
 from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_lookup import find_vm, read_inventory, read_objects
 from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_module import run_module, vsphere_module
 from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_overrides import (
@@ -276,10 +289,8 @@ except ImportError:  # pragma: no cover - reported when connecting
     pass
 
 VM_PATHS = sorted(
-    {"config.extraConfig", "config.hardware.device", "runtime.powerState", "runtime.bootTime", "runtime.host", "datastore"}
-    | set(VM_DESCRIPTOR_PATHS)
-    | set(SNAPSHOT_PATHS)
-    | set(TOOLS_PATHS)
+    {"config.extraConfig", "config.hardware.device", "config.files.vmPathName", "runtime.powerState", "runtime.bootTime", "runtime.host", "datastore"}
+    .union(VM_DESCRIPTOR_PATHS, SNAPSHOT_PATHS, TOOLS_PATHS)
 )
 
 
@@ -324,8 +335,11 @@ def plan_preparation(module, client):
             params["scsi_type"], params["scsi_guest_drivers"], params["scsi_guest_ready"],
         )
     if params["retention_disk_size_gb"] is not None:
-        ds_names = {ds.moid: ds.name for ds in datastores}
-        steps["retention_disk"] = retention_disk_step(devices, extra_config, ds_names, params["retention_disk_size_gb"], params["retention_disk_datastore"])
+        steps["retention_disk"] = retention_disk_step(
+            vm.path, devices, extra_config, [datastore_facts(ds) for ds in datastores],
+            dict(name=host.name, moid=host.moid) if host is not None else None,
+            params["retention_disk_size_gb"], params["retention_disk_datastore"], datastore_of_path(vm.get("config.files.vmPathName")),
+        )
     if params["datastores"]:
         if host is None:
             steps["datastores"] = step(True, f"VM {vm.path} is not on any ESXi host.", host=None, datastores=[])
@@ -335,7 +349,8 @@ def plan_preparation(module, client):
                 facts_by_name.setdefault(ds.name, []).append(datastore_facts(ds))
             steps["datastores"] = datastores_step(params["datastores"], facts_by_name, dict(name=host.name, moid=host.moid))
     if params["migration_exclusion"]:
-        steps["migration_exclusion"] = migration_exclusion_step(pods, cluster, params["storage_drs_behavior"], params["drs_behavior"])
+        steps["migration_exclusion"] = migration_exclusion_step(pods, cluster, params["storage_drs_behavior"], params["drs_behavior"],
+                                                                params["enable_cluster_vm_overrides"], vm.path)
 
     return dict(
         changed=False,
@@ -361,6 +376,7 @@ def main():
             migration_exclusion=dict(type="bool", default=True),
             storage_drs_behavior=dict(type="str", choices=["disabled", "manual"], default="disabled"),
             drs_behavior=dict(type="str", choices=["disabled", "manual"], default="disabled"),
+            enable_cluster_vm_overrides=dict(type="bool", default=False),
         )
     )
     run_module(module, plan_preparation)

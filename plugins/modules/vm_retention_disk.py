@@ -13,12 +13,18 @@ description:
     attached to an LSI Logic (Parallel or SAS) SCSI controller. Azure Site Recovery (classic
     architecture) needs a separate retention disk on a Linux master target (1 TB suggested).
   - The disk is found again on later runs by a marker, the VM advanced setting (configuration
-    parameter) C(siterecovery.retentionDisk.uuid) holding the disk's backing UUID. The marker is
-    written in the same reconfiguration that adds the disk, so a VM never has the disk without the
-    marker, and a re-run never adds a second disk. Disks added by other means are not adopted.
+    parameter) C(siterecovery.retentionDisk.uuid) holding the disk's backing UUID. Disks added by
+    other means are not adopted.
   - The new disk's UUID is chosen by the module (VMware form, C(6000C29...)) and given to vCenter
-    in the disk's backing. Should vCenter give the disk another UUID, the module corrects the marker
-    at once in a second reconfiguration.
+    in the disk's backing, but the API documents a disk's UUID only "if available", and vCenter may
+    give the new disk one of its own. So the reconfiguration that adds the disk also writes the
+    marker and the disk's slot, C(siterecovery.retentionDisk.pending) = C(scsi<bus>:<unit>) (vCenter
+    keeps the bus and unit it is given); the module then reads the created disk back and, in a second
+    reconfiguration, sets the marker to the UUID the disk really has and removes the slot.
+  - Should a run stop between the two reconfigurations (a lost connection), the next run finds the
+    disk at the recorded slot and records its UUID (RV(operation=recorded)) instead of adding a second
+    disk, and O(state=absent) detaches that disk. A slot left next to a marker that names a disk is
+    ignored.
   - When the marker names a UUID that no disk of the VM has (the disk was removed or replaced
     outside this module), the module fails and changes nothing. Run it with O(state=absent) to clear
     the stale marker, then with O(state=present) to add a new disk.
@@ -35,12 +41,15 @@ extends_documentation_fragment:
   - siterecovery.master_target.vsphere
   - siterecovery.master_target.vsphere.vm
   - siterecovery.master_target.vsphere.attributes
+  - siterecovery.master_target.vsphere_tasks
 options:
   state:
     description:
       - V(present) ensures the retention disk exists with at least O(size_gb) GB.
-      - V(absent) detaches the retention disk and removes the marker. Its files are kept unless
-        O(delete_files=true). With a stale marker (no such disk), only the marker is removed.
+      - V(absent) detaches the retention disk and removes the marker (and the pending slot). Its files are
+        kept unless O(delete_files=true). A disk an interrupted run added and did not record yet is found
+        by its pending slot and detached too, so no disk is left behind for the next run to duplicate.
+        With a stale marker (no such disk), only the marker is removed.
     type: str
     choices: [present, absent]
     default: present
@@ -58,7 +67,10 @@ options:
   datastore:
     description:
       - The name of the datastore for a new retention disk. It must be VMFS or vSAN (failback never
-        works from NFS), accessible, and mounted read-write on the VM's host.
+        works from NFS), attached to and mounted read-write on the VM's host, accessible, and not in
+        maintenance mode (C(enteringMaintenance) or C(inMaintenance)); the same check as every module of
+        this collection makes. An attached but unmounted VMFS datastore is mounted by
+        M(siterecovery.master_target.host_datastore_access).
       - Default, the datastore that holds the VM's configuration file (C(.vmx)). Setting it explicitly
         is recommended.
       - When set and the retention disk already exists on another datastore, the module fails; it never
@@ -69,6 +81,10 @@ options:
       - The provisioning of a new retention disk. V(thick) is lazy-zeroed thick, V(eager_zeroed) is
         eager-zeroed thick.
       - With V(thick) or V(eager_zeroed), the datastore must have the whole size (or the growth) free.
+        vCenter allocates it at once, so the module refuses up front, naming the figures.
+      - With V(thin), a disk (or a growth) larger than the datastore's free space is added with a
+        warning and the figures in RV(overcommit). Failback writes the whole retention volume over time,
+        and a datastore that fills up stops the VMs with disks on it.
       - An existing disk keeps its provisioning; it is reported in RV(disk.provisioning).
     type: str
     choices: [thin, thick, eager_zeroed]
@@ -90,7 +106,9 @@ options:
     default: false
 notes:
   - The module never powers the VM off or on, never moves a disk, and never adds a SCSI controller.
-  - Unit numbers 0 to 15 are used, except the controller's own (7).
+  - Unit numbers 0 to 15 are used, except the controller's own (7). A VM has at most 4 SCSI
+    controllers, so at most 60 disks on LSI Logic, which is also the most Azure Site Recovery allows
+    on a master target; a VM at that limit makes the module fail, asking to remove a disk.
 seealso:
   - module: siterecovery.master_target.vm_scsi_controller
   - module: siterecovery.master_target.vm_disk_uuid
@@ -129,8 +147,17 @@ operation:
   description: What the run did (or would do, in check mode).
   returned: always
   type: str
-  choices: [none, added, grown, removed, marker_removed]
+  choices: [none, added, grown, recorded, removed, marker_removed]
   sample: added
+overcommit:
+  description:
+    - Set when a thin disk (or its growth) is larger than the datastore's free space; a warning says
+      the same. Sizes in GiB; C(size_gb) is the part not yet written (the whole new disk, or the growth).
+    - C(provisioned_gb) is what the datastore's disks may grow to (capacity - free + uncommitted), null
+      when vCenter does not report it.
+  returned: always
+  type: dict
+  sample: {datastore: vmfs-mt-01, size_gb: 16384, free_gb: 8000, capacity_gb: 8192, provisioned_gb: 9000}
 disk:
   description:
     - The retention disk after the run (as planned, in check mode, where the values vCenter assigns are null).
@@ -184,10 +211,44 @@ disk:
       type: str
       sample: thin
 marker:
-  description: The VM advanced setting that identifies the retention disk, after the run.
+  description:
+    - The VM advanced setting that identifies the retention disk, after the run.
+    - The uuid the disk has in vCenter (read back after it was added), not necessarily the one the module supplied.
   returned: always
   type: dict
   sample: {key: siterecovery.retentionDisk.uuid, value: 6000C29a-b1b5-1bf8-40d7-a2e2c43fb182}
+awaited_tasks:
+  description:
+    - The reconfigurations that were still running on the VM when the run began (see O(task_timeout)),
+      such as the creation of an eager-zeroed disk an earlier run stopped waiting for, and that the module
+      waited for before it read the VM again. Empty in check mode and when there were none.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    id:
+      description: The task's managed object id.
+      type: str
+      sample: task-1234
+    key:
+      description: The task's key (C(info.key)).
+      type: str
+    description_id:
+      description: What the task does, as vCenter names it.
+      type: str
+      sample: VirtualMachine.reconfigure
+    state:
+      description: How the task ended (V(success)).
+      type: str
+    progress:
+      description: The task's last reported progress in percent, when vCenter reported one.
+      type: int
+    entity:
+      description: The managed object id of the VM the task ran on.
+      type: str
+    entity_name:
+      description: The name of the VM the task ran on.
+      type: str
 vm:
   description: The virtual machine worked on (name, moid, path).
   returned: always
@@ -198,6 +259,7 @@ vm:
 import secrets
 
 from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_client import VSphereError
+from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_datastores import DATASTORE_PATHS, datastore_facts
 from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_lookup import find_vm, read_inventory, read_object
 from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_module import (
     Changes,
@@ -207,41 +269,48 @@ from ansible_collections.siterecovery.master_target.plugins.module_utils._vspher
 from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_devices import (
     GIB,
     MARKER_KEY,
-    controller_type,
+    controller_records,
     datastore_of_path,
-    disk_bytes,
+    describe_controllers,
     disk_record,
-    disks_with_uuid,
     enable_uuid_is_true,
-    gib,
-    marker_option,
-    uuid_hex,
+    not_lsi,
 )
-from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_tasks import run_task
+from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_retention import (
+    PENDING_KEY,
+    disk_at,
+    find_retention_disk,
+    overcommit_warning,
+    plan_existing_disk,
+    plan_new_disk,
+    recorded_uuid,
+    refuse_stale_marker,
+    slot_text,
+)
+from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_tasks import (
+    RECONFIGURE,
+    TASK_PATHS,
+    await_earlier_task,
+    check_task_timeout,
+    run_task,
+    task_timeout_argument_spec,
+    with_awaited,
+)
 
 try:
     from pyVmomi import vim
 except ImportError:  # pragma: no cover - reported when connecting
     pass
 
-MAX_UNIT = 15  # a SCSI controller has units 0-15; its own unit (7) is reserved
-# Azure Site Recovery failback works from VMFS and vSAN only (never NFS).
-DATASTORE_TYPES = ("VMFS", "vsan")
 VM_PATHS = [
     "config.hardware.device",
     "config.extraConfig",
     "config.files.vmPathName",
     "runtime.host",
 ]
-DATASTORE_PATHS = ["name", "summary.type", "summary.accessible", "summary.freeSpace", "host"]
-
-
-def scsi_controllers(devices):
-    return sorted((d for d in devices or [] if isinstance(d, vim.vm.device.VirtualSCSIController)), key=lambda c: c.busNumber)
-
-
-def describe_controllers(controllers):
-    return ", ".join(f"bus {c.busNumber} ({controller_type(c)})" for c in controllers) or "none"
+# The shared datastore facts (without `info`: large, and needed only to mount), and what the
+# datastore's thin disks may still grow to, for the overcommit warning.
+DATASTORE_READ = [path for path in DATASTORE_PATHS if path != "info"] + ["summary.uncommitted"]
 
 
 def new_disk_uuid():
@@ -250,124 +319,17 @@ def new_disk_uuid():
     return f"{digits[0:8]}-{digits[8:12]}-{digits[12:16]}-{digits[16:20]}-{digits[20:32]}"
 
 
-def free_units(devices, controller):
-    """Pure: the unit numbers still free on a SCSI controller, lowest first (never its own, 7)."""
-    own = controller.scsiCtlrUnitNumber if controller.scsiCtlrUnitNumber is not None else 7
-    used = {d.unitNumber for d in devices if d.controllerKey == controller.key and d.unitNumber is not None}
-    return [unit for unit in range(MAX_UNIT + 1) if unit != own and unit not in used]
+def retention_datastores(datastores):
+    """Pure: the datastore_facts of each Datastore read with DATASTORE_READ, with its `uncommitted` bytes."""
+    return [dict(datastore_facts(ds), uncommitted=ds.get("summary.uncommitted")) for ds in datastores]
 
 
-def choose_slot(devices, bus, vm_path):
-    """Pure: (controller, unit) for a new disk: on the LSI Logic controller on `bus`, else on the first one with room."""
-    controllers = scsi_controllers(devices)
-    lsi = [c for c in controllers if controller_type(c) in ("lsilogic", "lsilogicsas")]
-    if bus is not None:
-        on_bus = [c for c in controllers if c.busNumber == bus]
-        if not on_bus:
-            raise VSphereError(
-                f"VM {vm_path} has no SCSI controller on bus {bus} (its SCSI controllers: {describe_controllers(controllers)}). "
-                "Set controller_bus to the bus of an LSI Logic controller, or leave it out. Nothing was changed."
-            )
-        if on_bus[0] not in lsi:
-            raise VSphereError(
-                f"The SCSI controller on bus {bus} of VM {vm_path} is {controller_type(on_bus[0])}, not LSI Logic: Azure Site Recovery "
-                "needs LSI Logic. Convert it with siterecovery.master_target.vm_scsi_controller (convert: true), or choose another "
-                "controller_bus. Nothing was changed."
-            )
-        candidates = on_bus
-    elif not lsi:
-        raise VSphereError(
-            f"VM {vm_path} has no LSI Logic SCSI controller (its SCSI controllers: {describe_controllers(controllers)}). Azure Site "
-            "Recovery needs LSI Logic Parallel or SAS controllers: convert them with siterecovery.master_target.vm_scsi_controller "
-            "(convert: true; the VM must be powered off), then run this again. Nothing was changed."
-        )
-    else:
-        candidates = lsi
-    for controller in candidates:
-        units = free_units(devices, controller)
-        if units:
-            return controller, units[0]
-    raise VSphereError(
-        f"No free unit number on {describe_controllers(candidates)} of VM {vm_path}: units 0-15 but 7 are all taken. "
-        "Add an LSI Logic controller on a free bus (or free a unit), then run again. Nothing was changed."
-    )
+def add_disk_spec(controller_key, bus, unit, size_gb, ds_obj, ds_name, provisioning, uuid, marker_key=MARKER_KEY, pending_key=PENDING_KEY):
+    """One reconfiguration that creates the disk, the marker (with the uuid supplied) and the pending slot of the disk.
 
-
-def size_change(current_bytes, size_gb, grow, what):
-    """Pure: whether the disk must grow to size_gb; raises when it is larger, or smaller without grow."""
-    wanted = size_gb * GIB
-    if current_bytes == wanted:
-        return False
-    if current_bytes > wanted:
-        raise VSphereError(
-            f"{what} is {gib(current_bytes)} GB, larger than size_gb {size_gb} GB: a disk is never shrunk. "
-            f"Set size_gb to {gib(current_bytes)} or more. Nothing was changed."
-        )
-    if not grow:
-        raise VSphereError(
-            f"{what} is {gib(current_bytes)} GB, smaller than size_gb {size_gb} GB. Set grow: true to grow it "
-            f"(then extend the file system in the guest), or set size_gb to {gib(current_bytes)}. Nothing was changed."
-        )
-    return True
-
-
-def datastore_problem(ds, host_moid, host_name=None):
-    """Pure: why a datastore cannot take the retention disk of a VM on host `host_moid`, or None.
-
-    Messages name the host by `host_name` (with its moid) when given, else by its moid.
+    vCenter applies it whole or not at all, so a disk this module adds is never there without the
+    slot that names it, whatever uuid vCenter gives it.
     """
-    host = f"{host_name} ({host_moid})" if host_name else f"({host_moid})"
-    kind = ds.get("summary.type")
-    if kind in ("NFS", "NFS41"):
-        return f"is an NFS datastore ({kind}): Azure Site Recovery failback needs VMFS or vSAN for the master target's disks"
-    if kind not in DATASTORE_TYPES:
-        return f"is of type {kind}: Azure Site Recovery failback needs VMFS or vSAN for the master target's disks"
-    if ds.get("summary.accessible") is False:
-        return "is not accessible"
-    if host_moid is None:
-        return None
-    mount = next((m for m in ds.get("host") or [] if m.key._moId == host_moid), None)  # pylint: disable=protected-access
-    info = mount.mountInfo if mount is not None else None
-    if info is None or info.mounted is False:
-        return (f"is not mounted on the VM's host {host}; siterecovery.master_target.host_datastore_access mounts a VMFS "
-                "datastore the host has attached, and says what else is missing")
-    if info.accessible is False:
-        return f"is not accessible from the VM's host {host}; restore the host's paths to its device and rescan the host's storage"
-    if info.accessMode and info.accessMode != "readWrite":
-        return (f"is mounted {info.accessMode} on the VM's host {host}, and the retention disk needs read/write access: "
-                "the LUN must be writable for that host (a replica or snapshot LUN is often presented read-only)")
-    return None
-
-
-def resolve_datastore(datastores, name, host_moid, vm_path, host_name=None):
-    """Pure: the one usable datastore called `name` for the VM; raises with the reason otherwise."""
-    found = [ds for ds in datastores if ds.name == name]
-    if len(found) > 1:  # same name in several datacenters: the one the VM's host mounts
-        found = [ds for ds in found if datastore_problem(ds, host_moid) is None] or found[:1]
-    if not found:
-        usable = sorted(ds.name for ds in datastores if datastore_problem(ds, host_moid) is None)
-        raise VSphereError(
-            f"Datastore '{name}' was not found. Datastores usable for the retention disk of VM {vm_path}: "
-            f"{', '.join(usable) or 'none'}. Fix the datastore option. Nothing was changed."
-        )
-    problem = datastore_problem(found[0], host_moid, host_name)
-    if problem:
-        raise VSphereError(f"Datastore '{name}' {problem}. Choose another datastore with the datastore option. Nothing was changed.")
-    return found[0]
-
-
-def check_space(ds, needed_bytes, what):
-    """Raise when thick provisioning needs more than the datastore's free space (thin needs none up front)."""
-    free = ds.get("summary.freeSpace")
-    if needed_bytes > 0 and free is not None and needed_bytes > free:
-        raise VSphereError(
-            f"Datastore '{ds.name}' has {gib(free)} GB free, not enough for {what} ({gib(needed_bytes)} GB, thick provisioned). "
-            "Free space there, choose another datastore, or use provisioning: thin. Nothing was changed."
-        )
-
-
-def add_disk_spec(controller_key, unit, size_gb, ds_obj, ds_name, provisioning, uuid, marker_key=MARKER_KEY):
-    """One reconfiguration that creates the disk and writes the marker, so neither exists without the other."""
     backing = vim.vm.device.VirtualDisk.FlatVer2BackingInfo(
         fileName=f"[{ds_name}]",  # vCenter names the file, in a folder named after the VM
         datastore=ds_obj,
@@ -381,8 +343,13 @@ def add_disk_spec(controller_key, unit, size_gb, ds_obj, ds_name, provisioning, 
     )
     return vim.vm.ConfigSpec(
         deviceChange=[vim.vm.device.VirtualDeviceSpec(operation="add", fileOperation="create", device=disk)],
-        extraConfig=[vim.option.OptionValue(key=marker_key, value=uuid)],
+        extraConfig=[vim.option.OptionValue(key=marker_key, value=uuid), vim.option.OptionValue(key=pending_key, value=slot_text(bus, unit))],
     )
+
+
+def record_options(uuid, marker_key=MARKER_KEY, pending_key=PENDING_KEY):
+    """The marker set to the uuid read back from the disk, and the pending slot removed (an empty value removes a key)."""
+    return [vim.option.OptionValue(key=marker_key, value=uuid), vim.option.OptionValue(key=pending_key, value="")]
 
 
 def grow_spec(disk, size_gb):
@@ -392,32 +359,26 @@ def grow_spec(disk, size_gb):
     return vim.vm.ConfigSpec(deviceChange=[vim.vm.device.VirtualDeviceSpec(operation="edit", device=disk)])
 
 
-def remove_spec(disk, delete_files, marker_key=MARKER_KEY):
-    """Detach the disk (and delete its files only when asked) and remove the marker (an empty value removes a key)."""
+def remove_spec(disk, delete_files, marker_key=MARKER_KEY, pending_key=None):
+    """Detach the disk (and delete its files only when asked), remove the marker and the pending slot when given."""
     changes = []
     if disk is not None:
         change = vim.vm.device.VirtualDeviceSpec(operation="remove", device=disk)
         if delete_files:
             change.fileOperation = "destroy"
         changes.append(change)
-    return vim.vm.ConfigSpec(deviceChange=changes, extraConfig=[vim.option.OptionValue(key=marker_key, value="")])
+    options = [vim.option.OptionValue(key=marker_key, value="")]
+    if pending_key:
+        options.append(vim.option.OptionValue(key=pending_key, value=""))
+    return vim.vm.ConfigSpec(deviceChange=changes, extraConfig=options)
 
 
 def planned_record(controller, unit, size_gb, ds_name, provisioning):
-    """Pure: the description of a disk still to be added (what vCenter assigns is null)."""
+    """Pure: the description of a disk still to be added on `controller` (controller_records); what vCenter assigns is null."""
     return dict(
-        label=None, key=None, controller_bus=controller.busNumber, unit_number=unit, file_name=None, datastore=ds_name,
+        label=None, key=None, controller_bus=controller["bus"], unit_number=unit, file_name=None, datastore=ds_name,
         uuid=None, by_id=None, wwid=None, size_gb=size_gb, provisioning=provisioning,
     )
-
-
-def marker_correction(supplied, actual, what):
-    """Pure: the UUID to write to the marker after the add, or None when vCenter kept the one supplied."""
-    if uuid_hex(actual) == uuid_hex(supplied):
-        return None
-    if not actual:
-        raise VSphereError(f"{what} has no backing UUID, so the retention disk marker cannot name it. Check the disk in vCenter.")
-    return actual  # vCenter gave the disk a UUID of its own: the marker must name that one
 
 
 def summary(record):
@@ -427,121 +388,124 @@ def summary(record):
     return {field: record[field] for field in ("size_gb", "datastore", "controller_bus", "unit_number")}
 
 
-def reconfigure(client, vm, spec, action):
-    run_task(client, lambda: vm.obj.ReconfigVM_Task(spec=spec), action, f"VM {vm.path}")
+# A reconfiguration still running on the VM (one adding an eager-zeroed disk outlasts task_timeout) is
+# waited for before the VM is read: it may be adding the disk and its marker.
+RETENTION_DISK_TASKS = {RECONFIGURE: "Reconfiguring"}
 
 
-def remove_disk(module, client, vm, disk, marker_key, marker, record):
+def reconfigure(client, vm, spec, action, timeout):
+    run_task(client, lambda: vm.obj.ReconfigVM_Task(spec=spec), action, f"VM {vm.path}", timeout)
+
+
+def remove_disk(module, client, vm, found, record):
     changes = Changes()
     changes.compare("retention_disk", summary(record), None)
-    changes.compare("marker", marker, None)
-    operation = "removed" if disk is not None else "marker_removed"
-    if disk is None:
-        module.warn(f"The marker {marker_key} of VM {vm.path} named a disk the VM no longer has: only the marker is removed.")
+    changes.compare("marker", found.marker, None)
+    operation = "removed" if found.disk is not None else "marker_removed"
+    if found.disk is None:
+        module.warn(f"The marker {found.marker_key} of VM {vm.path} named a disk the VM no longer has: only the marker is removed.")
     if not module.check_mode:
-        reconfigure(client, vm, remove_spec(disk, module.params["delete_files"], marker_key), "Removing the retention disk")
-    return dict(changes.result(module), operation=operation, disk=record, marker=dict(key=marker_key, value=None))
+        spec = remove_spec(found.disk, module.params["delete_files"], found.marker_key, found.pending_key if found.pending else None)
+        reconfigure(client, vm, spec, "Removing the retention disk", module.params["task_timeout"])
+    return dict(changes.result(module), operation=operation, disk=record, marker=dict(key=found.marker_key, value=None))
 
 
-def add_disk(module, client, vm, devices, datastores, ds_names, marker_key):
+def add_disk(module, client, vm, devices, datastores, ds_refs, found):
     params = module.params
-    host = vm.get("runtime.host")
-    name = params["datastore"] or datastore_of_path(vm.get("config.files.vmPathName"))
+    host_ref = vm.get("runtime.host")
     # The host's name only for the messages: one more read, on the first run only (adding a disk).
-    host_name = read_object(client, host, ["name"], what="The VM's host").name if host is not None else None
-    ds = resolve_datastore(datastores, name, host._moId if host is not None else None, vm.path, host_name)  # pylint: disable=protected-access
-    controller, unit = choose_slot(devices, params["controller_bus"], vm.path)
+    host = None
+    if host_ref is not None:
+        host = dict(name=read_object(client, host_ref, ["name"], what="The VM's host").name, moid=host_ref._moId)  # pylint: disable=protected-access
+    name = params["datastore"] or datastore_of_path(vm.get("config.files.vmPathName"))
     size_gb, provisioning = params["size_gb"], params["provisioning"]
-    check_space(ds, 0 if provisioning == "thin" else size_gb * GIB, f"a new {size_gb} GB disk")
+    plan = plan_new_disk(devices, datastores, host, vm.path, size_gb, name, provisioning, params["controller_bus"])
+    ds, controller, unit = plan["datastore"], plan["controller"], plan["unit"]
+    if plan["overcommit"]:
+        module.warn(overcommit_warning(plan["overcommit"], f"The new retention disk of VM {vm.path} ({size_gb} GB, thin)"))
 
-    record = planned_record(controller, unit, size_gb, ds.name, provisioning)
+    record = planned_record(controller, unit, size_gb, ds["name"], provisioning)
     changes = Changes()
     changes.compare("retention_disk", None, summary(record))
     marker = None
     if not module.check_mode:
-        uuid = new_disk_uuid()
-        spec = add_disk_spec(controller.key, unit, size_gb, ds.obj, ds.name, provisioning, uuid, marker_key)
-        reconfigure(client, vm, spec, f"Adding a {size_gb} GB retention disk on {ds.name}")
-        fresh = find_vm(client, dict(moid=vm.moid), ["config.hardware.device"]).get("config.hardware.device") or []
-        # The new disk is the one at the controller and unit chosen above.
-        added = next((d for d in fresh if isinstance(d, vim.vm.device.VirtualDisk) and (d.controllerKey, d.unitNumber) == (controller.key, unit)), None)
+        spec = add_disk_spec(controller["key"], controller["bus"], unit, size_gb, ds_refs[ds["moid"]], ds["name"], provisioning, new_disk_uuid(),
+                             found.marker_key, found.pending_key)
+        reconfigure(client, vm, spec, f"Adding a {size_gb} GB retention disk on {ds['name']}", params["task_timeout"])
+        # Read the disk back: vCenter may have given it a uuid of its own, and the marker must name the one it has.
+        fresh = read_object(client, vm.obj, ["config.hardware.device"], what=f"VM {vm.path}").get("config.hardware.device") or []
+        added = disk_at(fresh, controller["bus"], unit)
         if added is None:
-            raise VSphereError(f"vCenter reported the new disk of VM {vm.path} as added, but no disk is at SCSI {controller.busNumber}:{unit}.")
-        record, marker = disk_record(added, fresh, ds_names), uuid
-        corrected = marker_correction(uuid, record["uuid"], f"The new disk {record['file_name']} of VM {vm.path}")
-        if corrected:
-            fix = vim.vm.ConfigSpec(extraConfig=[vim.option.OptionValue(key=marker_key, value=corrected)])
-            reconfigure(client, vm, fix, "Recording the retention disk's UUID")
-            marker = corrected
-    return dict(changes.result(module), operation="added", disk=record, marker=dict(key=marker_key, value=marker))
+            raise VSphereError(
+                f"vCenter reported the new disk of VM {vm.path} as added, but no disk is at {slot_text(controller['bus'], unit)}. Check the "
+                "VM's disks in vCenter; the next run finds a disk added there by the pending slot it recorded."
+            )
+        record = disk_record(added, fresh, {item["moid"]: item["name"] for item in datastores})
+        marker = recorded_uuid(added, f"The new disk {record['file_name']} of VM {vm.path}")
+        reconfigure(client, vm, vim.vm.ConfigSpec(extraConfig=record_options(marker, found.marker_key, found.pending_key)),
+                    "Recording the retention disk's UUID", params["task_timeout"])
+    return dict(changes.result(module), operation="added", disk=record, marker=dict(key=found.marker_key, value=marker), overcommit=plan["overcommit"])
 
 
-def ensure_size(module, client, vm, disk, record, datastores, marker_key):
+def ensure_size(module, client, vm, found, record, datastores):
+    """An existing retention disk: grown when asked and needed; its uuid recorded when a cut-off run left it to record."""
     params = module.params
     what = f"The retention disk of VM {vm.path} ({record['label']}, {record['file_name']})"
-    if params["datastore"] and record["datastore"] != params["datastore"]:
-        raise VSphereError(
-            f"{what} is on datastore {record['datastore']}, not {params['datastore']}. The module never moves a disk (and a master "
-            f"target's disks must not move after reprotect). Set datastore: {record['datastore']}, or detach the disk with "
-            "state: absent first. Nothing was changed."
-        )
-    grow = size_change(disk_bytes(disk), params["size_gb"], params["grow"], what)
+    plan = plan_existing_disk(found.disk, record, datastores, params["size_gb"], params["grow"], params["datastore"], what)
+    grow, overcommit = plan["grow"], plan["overcommit"]
+    uuid = recorded_uuid(found.disk, what) if found.to_record else None
     after = dict(record, size_gb=params["size_gb"]) if grow else record
     changes = Changes()
     changes.compare("retention_disk", summary(record), summary(after))
-    if grow:
-        if getattr(disk.backing, "parent", None) is not None:
-            raise VSphereError(
-                f"{what} has snapshots, so it cannot grow. Remove the VM's snapshots "
-                "(siterecovery.master_target.vm_snapshots, state: absent), then run again. Nothing was changed."
-            )
-        ds = next((d for d in datastores if d.name == record["datastore"]), None)
-        if ds is not None and record["provisioning"] != "thin":
-            check_space(ds, params["size_gb"] * GIB - disk_bytes(disk), f"growing {record['label']} to {params['size_gb']} GB")
-        if not module.check_mode:
-            reconfigure(client, vm, grow_spec(disk, params["size_gb"]), f"Growing {record['label']} to {params['size_gb']} GB")
-    marker = dict(key=marker_key, value=record["uuid"])
-    return dict(changes.result(module), operation="grown" if grow else "none", disk=after, marker=marker)
+    if found.to_record:
+        # The disk an earlier run added, found by its pending slot: that run stopped before it recorded the uuid.
+        changes.compare("marker", found.marker, uuid)
+    if overcommit:
+        growth = f"Growing the retention disk of VM {vm.path} ({record['label']}) to {params['size_gb']} GB adds {overcommit['size_gb']} GB thin, which"
+        module.warn(overcommit_warning(overcommit, growth))
+    if changes.changed and not module.check_mode:
+        spec = grow_spec(found.disk, params["size_gb"]) if grow else vim.vm.ConfigSpec()
+        if found.to_record:
+            spec.extraConfig = record_options(uuid, found.marker_key, found.pending_key)
+        action = f"Growing {record['label']} to {params['size_gb']} GB" if grow else "Recording the retention disk's UUID"
+        reconfigure(client, vm, spec, action, params["task_timeout"])
+    operation = "grown" if grow else "recorded" if found.to_record else "none"
+    return dict(changes.result(module), operation=operation, disk=after, marker=dict(key=found.marker_key, value=record["uuid"]), overcommit=overcommit)
 
 
 def ensure_retention_disk(module, client):
+    vm = find_vm(client, module.params, VM_PATHS + TASK_PATHS)
+    vm, awaited = await_earlier_task(module, client, vm, RETENTION_DISK_TASKS, VM_PATHS)
+    return with_awaited(retention_disk(module, client, vm), awaited)
+
+
+def retention_disk(module, client, vm):
     params = module.params
-    vm = find_vm(client, params, VM_PATHS)
     devices = vm.get("config.hardware.device") or []
     extra_config = vm.get("config.extraConfig")
-    marker_key, marker = marker_option(extra_config)
-    marked = disks_with_uuid(devices, marker) if marker else []
-    if len(marked) > 1:
-        raise VSphereError(
-            f"{len(marked)} disks of VM {vm.path} have the UUID {marker} of the retention disk marker {marker_key}: "
-            "fix the duplicate disk UUIDs in vCenter. Nothing was changed."
-        )
-    disk = marked[0] if marked else None
-    datastores = read_inventory(client, [vim.Datastore], {vim.Datastore: DATASTORE_PATHS})
-    ds_names = {ds.moid: ds.name for ds in datastores}
-    record = disk_record(disk, devices, ds_names) if disk is not None else None
-    result = dict(vm=vm.describe())
+    result = dict(vm=vm.describe(), overcommit=None)
+    found = find_retention_disk(devices, extra_config, vm.path)
+    read = read_inventory(client, [vim.Datastore], {vim.Datastore: DATASTORE_READ})
+    datastores = retention_datastores(read)
+    record = disk_record(found.disk, devices, {ds["moid"]: ds["name"] for ds in datastores}) if found.disk is not None else None
 
     if params["state"] == "absent":
-        if marker is None:
+        if found.disk is None and not found.marker and not found.pending:
             changes = Changes()
             changes.compare("retention_disk", None, None)
             changes.compare("marker", None, None)
-            return dict(result, **changes.result(module), operation="none", disk=None, marker=dict(key=marker_key, value=None))
-        return dict(result, **remove_disk(module, client, vm, disk, marker_key, marker, record))
+            return dict(result, **changes.result(module), operation="none", disk=None, marker=dict(key=found.marker_key, value=None))
+        return dict(result, **remove_disk(module, client, vm, found, record))
 
-    if marker and disk is None:
-        raise VSphereError(
-            f"VM {vm.path} has the retention disk marker {marker_key}={marker}, but none of its disks has that UUID: the disk was "
-            "removed or replaced outside this module. Nothing was changed, so that no second retention disk is added by mistake. "
-            "If the old disk is really gone, run with state: absent to clear the marker, then with state: present.",
-            **result,
-        )
-    controllers = scsi_controllers(devices)
-    non_lsi = [c for c in controllers if controller_type(c) not in ("lsilogic", "lsilogicsas")]
-    if non_lsi and (disk is not None or len(non_lsi) < len(controllers)):  # with no LSI controller at all, choose_slot fails
+    try:
+        refuse_stale_marker(found, vm.path)
+    except VSphereError as error:
+        raise VSphereError(error.msg, vm=result["vm"]) from None
+    controllers = controller_records(devices)
+    wrong = not_lsi(controllers)
+    if wrong and (found.disk is not None or len(wrong) < len(controllers)):  # with no LSI controller at all, choose_slot fails
         module.warn(
-            f"VM {vm.path} has SCSI controllers that are not LSI Logic ({describe_controllers(non_lsi)}): Azure Site Recovery "
+            f"VM {vm.path} has SCSI controllers that are not LSI Logic ({describe_controllers(wrong)}): Azure Site Recovery "
             "reprotect fails with them. Convert them with siterecovery.master_target.vm_scsi_controller."
         )
     if not enable_uuid_is_true(extra_config):
@@ -549,9 +513,9 @@ def ensure_retention_disk(module, client):
             f"disk.EnableUUID is not TRUE on VM {vm.path}: the guest will not see the disk by its UUID. "
             "Set it with siterecovery.master_target.vm_disk_uuid."
         )
-    if disk is None:
-        return dict(result, **add_disk(module, client, vm, devices, datastores, ds_names, marker_key))
-    return dict(result, **ensure_size(module, client, vm, disk, record, datastores, marker_key))
+    if found.disk is None:
+        return dict(result, **add_disk(module, client, vm, devices, datastores, {ds.moid: ds.obj for ds in read}, found))
+    return dict(result, **ensure_size(module, client, vm, found, record, datastores))
 
 
 def main():
@@ -564,11 +528,13 @@ def main():
             provisioning=dict(type="str", choices=["thin", "thick", "eager_zeroed"], default="thin"),
             controller_bus=dict(type="int"),
             delete_files=dict(type="bool", default=False),
+            **task_timeout_argument_spec(),
         ),
         required_if=[("state", "present", ["size_gb"])],
     )
     if module.params["size_gb"] is not None and module.params["size_gb"] < 1:
         module.fail_json(msg=f"size_gb must be at least 1 (GiB), got {module.params['size_gb']}.")
+    check_task_timeout(module)
     run_module(module, ensure_retention_disk)
 
 

@@ -22,6 +22,7 @@ extends_documentation_fragment:
   - siterecovery.master_target.vsphere
   - siterecovery.master_target.vsphere.vm
   - siterecovery.master_target.vsphere.attributes
+  - siterecovery.master_target.vsphere_tasks
 options:
   state:
     description:
@@ -52,7 +53,9 @@ EXAMPLES = r"""
 
 RETURN = r"""
 snapshots:
-  description: The snapshots the VM had at the start of the run, parents before children.
+  description:
+    - The snapshots the VM had at the start of the run, parents before children (once a task still
+      running was awaited, see RV(awaited_tasks), those it had then).
   returned: always
   type: list
   elements: dict
@@ -97,6 +100,38 @@ consolidated:
   description: Whether the disks were consolidated (or would be, in check mode).
   returned: always
   type: bool
+awaited_tasks:
+  description:
+    - The snapshot removal or consolidation tasks that were still running on the VM when the run began
+      (see O(task_timeout)) and that the module waited for before it read the snapshots again. Empty in
+      check mode and when there were none.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    id:
+      description: The task's managed object id.
+      type: str
+      sample: task-1234
+    key:
+      description: The task's key (C(info.key)).
+      type: str
+    description_id:
+      description: What the task does, as vCenter names it.
+      type: str
+      sample: VirtualMachine.removeAllSnapshots
+    state:
+      description: How the task ended (V(success)).
+      type: str
+    progress:
+      description: The task's last reported progress in percent, when vCenter reported one.
+      type: int
+    entity:
+      description: The managed object id of the VM the task ran on.
+      type: str
+    entity_name:
+      description: The name of the VM the task ran on.
+      type: str
 vm:
   description: The virtual machine worked on (name, moid, path).
   returned: always
@@ -110,11 +145,26 @@ from ansible_collections.siterecovery.master_target.plugins.module_utils._vspher
     vsphere_module,
 )
 from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_snapshots import SNAPSHOT_PATHS, removal_plan, vm_snapshots
-from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_tasks import run_task
+from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_tasks import (
+    CONSOLIDATE_DISKS,
+    REMOVE_ALL_SNAPSHOTS,
+    TASK_PATHS,
+    await_earlier_task,
+    check_task_timeout,
+    run_task,
+    task_timeout_argument_spec,
+    with_awaited,
+)
+
+REMOVING = "Removing all snapshots"
+CONSOLIDATING = "Consolidating the disks"
+# The tasks this module starts, which a re-run waits for when an earlier run left them running.
+SNAPSHOT_TASKS = {REMOVE_ALL_SNAPSHOTS: REMOVING, CONSOLIDATE_DISKS: CONSOLIDATING}
 
 
 def ensure_snapshots(module, client):
-    vm = find_vm(client, module.params, SNAPSHOT_PATHS)
+    vm = find_vm(client, module.params, SNAPSHOT_PATHS + TASK_PATHS)
+    vm, awaited = await_earlier_task(module, client, vm, SNAPSHOT_TASKS, SNAPSHOT_PATHS)
     snapshots = vm_snapshots(vm)
     consolidation_needed = bool(vm.get("runtime.consolidationNeeded"))
     result = dict(snapshots=snapshots, consolidation_needed=consolidation_needed, vm=vm.describe())
@@ -125,15 +175,16 @@ def ensure_snapshots(module, client):
     changes.compare("consolidation_needed", consolidation_needed, consolidation_needed and not consolidate)
 
     if not module.check_mode:
-        target = f"VM {vm.path}"
+        target, timeout = f"VM {vm.path}", module.params["task_timeout"]
         if remove:
             # consolidate=True makes vCenter merge the deltas into the base disks as part of the removal.
-            run_task(client, lambda: vm.obj.RemoveAllSnapshots_Task(consolidate=True), "Removing all snapshots", target)
+            run_task(client, lambda: vm.obj.RemoveAllSnapshots_Task(consolidate=True), REMOVING, target, timeout)
             consolidate = module.params["consolidate"] and bool(read_object(client, vm.obj, ["runtime.consolidationNeeded"]).get("runtime.consolidationNeeded"))
         if consolidate:
-            run_task(client, vm.obj.ConsolidateVMDisks_Task, "Consolidating the disks", target)
+            run_task(client, vm.obj.ConsolidateVMDisks_Task, CONSOLIDATING, target, timeout)
 
-    return dict(result, **changes.result(module), removed=[snap["path"] for snap in snapshots], consolidated=consolidate)
+    result = dict(result, **changes.result(module), removed=[snap["path"] for snap in snapshots], consolidated=consolidate)
+    return with_awaited(result, awaited)
 
 
 def main():
@@ -141,8 +192,10 @@ def main():
         dict(
             state=dict(type="str", choices=["absent"], required=True),
             consolidate=dict(type="bool", default=True),
+            **task_timeout_argument_spec(),
         )
     )
+    check_task_timeout(module)
     run_module(module, ensure_snapshots)
 
 

@@ -4,8 +4,9 @@
 that matter for this collection are replayed here with the same tools the image build runs:
 
 * the galaxy stage: ``ansible-galaxy collection install -r requirements.yml`` from _build/ installs
-  this collection from the copied checkout (``--no-deps``: Galaxy is not reachable here; the image
-  build resolves community.general & co. from Galaxy);
+  this collection from the copied checkout (``--no-deps --offline``: Galaxy is not reachable here, the
+  windows role's collections listed beside it are taken from the `ansible` package; the image build
+  resolves them and community.general & co. from Galaxy);
 * the builder stage: ansible-builder's own ``introspect.py`` over the installed collections must
   find our Python and system packages through meta/execution-environment.yml.
 
@@ -94,10 +95,23 @@ def test_create_writes_a_containerfile_with_our_dependencies(context):
     assert not (copied / "tests").exists() and not (copied / ".venv").exists()
 
 
+def test_the_image_has_the_windows_roles_collections_which_the_collection_does_not_declare(context):
+    def names(path):
+        return {entry["name"]: entry.get("version") for entry in yaml.safe_load(path.read_text())["collections"]}
+
+    windows = names(REPO / "roles" / "windows" / "requirements.yml")
+    assert set(windows) == {"ansible.windows", "community.windows"}
+    assert not set(windows) & set(yaml.safe_load((REPO / "galaxy.yml").read_text())["dependencies"])
+    # ansible-lint installs tests/requirements.yml (when not offline): the same list.
+    assert names(REPO / "tests" / "requirements.yml") == windows
+    image = names(context / "_build" / "requirements.yml")
+    assert {name: image.get(name) for name in windows} == windows
+
+
 def test_galaxy_and_introspection_stages_find_our_dependencies(context, tmp_path):
     collections = tmp_path / "usr-share-ansible-collections"
     # The galaxy stage (run from _build, as the Containerfile's WORKDIR /build).
-    run([str(BIN / "ansible-galaxy"), "collection", "install", "--no-deps", "-r", "requirements.yml",
+    run([str(BIN / "ansible-galaxy"), "collection", "install", "--no-deps", "--offline", "-r", "requirements.yml",
          "--collections-path", str(collections)], cwd=context / "_build")
     installed = collections / "ansible_collections" / "siterecovery" / "master_target"
     assert (installed / "MANIFEST.json").is_file()

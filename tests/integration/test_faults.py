@@ -256,7 +256,8 @@ def test_nfs_datastore(vcsim, si):
     assert_one_clear_error(access, "Datastore 'nfs-prod-01' cannot be used from host 'DC0_C0_H0'", "NFS", "VMFS or vSAN",
                            "Fix: list a VMFS or vSAN datastore instead", "Nothing was changed")
     disk = retention(env, datastore="nfs-prod-01")
-    assert_one_clear_error(disk, "Datastore 'nfs-prod-01' is an NFS datastore", "VMFS or vSAN", "Choose another datastore", "Nothing was changed")
+    assert_one_clear_error(disk, "Datastore 'nfs-prod-01' cannot be used from host 'DC0_C0_H1'", "it is an NFS datastore", "VMFS or vSAN",
+                           "choose another datastore", "Nothing was changed")
     assert world(si) == before, "vmfs-unmounted must stay unmounted: every datastore is judged before any is mounted"
 
     mounted = run_module("host_datastore_access", dict(name="asr-mt-01", datastores=["vmfs-unmounted"]), env=env)
@@ -274,8 +275,8 @@ def test_datastore_read_only_on_the_host(vcsim, si):
                            "Fix: make the LUN writable", "Nothing was changed")
     assert "vmfs-unmounted" not in access["msg"]
     disk = run_module("vm_retention_disk", dict(name="asr-mt-01", size_gb=1, datastore="vmfs-readonly"), env=env)
-    assert_one_clear_error(disk, "Datastore 'vmfs-readonly'", "readOnly on the VM's host DC0_C0_H0 (host-", "needs read/write access",
-                           "Choose another datastore", "Nothing was changed")
+    assert_one_clear_error(disk, "Datastore 'vmfs-readonly' cannot be used from host 'DC0_C0_H0' (host-", "read-only (access mode readOnly)",
+                           "needs read/write access", "choose another datastore", "Nothing was changed")
     assert world(si) == before
 
     # The fix for a read-only LUN is on the storage array; the run without it completes the rest.

@@ -29,12 +29,13 @@ UUID = "6000C29a-b1b5-1bf8-40d7-a2e2c43fb182"
         (dict(linux_retention_device="sdb"), "linux_retention_device 'sdb' is not a device path"),
         (dict(linux_retention_device="/dev/sdb", linux_retention_path="/usr"), "linux_retention_path '/usr' cannot be the retention mount point"),
         (dict(linux_retention_device="/dev/sdb", linux_retention_fstype="xfs", linux_retention_label="asr-retention"),
-         "at most 12 characters (xfs labels; it has 13)"),
+         "is 13 characters long; xfs labels hold at most 12"),
+        (dict(linux_retention_device="/dev/sdb", linux_retention_label="asr retain"), "may hold only letters, digits"),
         (dict(linux_retention_device="/dev/sdb", linux_install_dir="usr/local/ASR"), "linux_install_dir 'usr/local/ASR' must be an absolute path"),
         (dict(linux_retention_device="/dev/sdb", linux_retention_mount_options="defaults, noatime"), "must be one comma-separated list"),
         (dict(linux_retention_manage=False, linux_connectivity_timeout=0), "linux_connectivity_timeout (0) must be a number of seconds above 0"),
     ],
-    ids=["uuid-and-device", "bad-uuid", "device-not-a-path", "system-path", "label-too-long", "relative-install-dir", "mount-options",
+    ids=["uuid-and-device", "bad-uuid", "device-not-a-path", "system-path", "label-too-long", "label-characters", "relative-install-dir", "mount-options",
          "timeout"],
 )
 def test_each_rule_fails_with_its_own_message(extra_vars, message):

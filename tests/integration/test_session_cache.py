@@ -1,6 +1,7 @@
 """The opt-in session cache (SITERECOVERY_VSPHERE_SESSION_CACHE) against the simulator, through real tasks.
 
 The number of logins is read at the simulator: SessionManager.sessionList lists the live sessions.
+`bash scripts/test lowest` runs this file on the lowest supported pyVmomi and ansible-core too.
 """
 
 from __future__ import annotations
@@ -8,9 +9,14 @@ from __future__ import annotations
 import os
 import stat
 
+import pytest
 from pyVmomi import vim, vmodl
 
 from support.ansible import run_module
+from support.collection import REPO_ROOT
+
+# A pyVmomi just below the supported floor, installed by scripts/setup (pip install --target).
+BELOW_FLOOR = REPO_ROOT / ".cache" / "pyvmomi-below-floor"
 
 
 def live_sessions(si):
@@ -75,3 +81,22 @@ def test_a_changed_password_is_not_served_by_the_cache(vcsim, tmp_path):
 
     wrong = run_module("vm_snapshots_info", dict(name="asr-mt-01"), env=dict(env, VMWARE_PASSWORD="not-the-password"))
     assert wrong.get("failed") and "password is wrong" in wrong["msg"], wrong.debug
+
+
+@pytest.mark.skipif(not BELOW_FLOOR.is_dir(), reason=f"no pyVmomi below the floor in {BELOW_FLOOR}: run bash scripts/setup")
+def test_a_pyvmomi_below_the_floor_is_refused_with_the_fix(vcsim, tmp_path):
+    # pyVmomi 8.0.1 and 8.0.2 have no SoapStubAdapter.GetSessionId: with the cache on, every module
+    # used to stop on an AttributeError. The module runs with the old pyVmomi first on its path.
+    version = next(BELOW_FLOOR.glob("pyvmomi-*.dist-info")).name[len("pyvmomi-") : -len(".dist-info")]
+    cache_dir = tmp_path / "sessions"
+    env = dict(
+        vcsim.env(),
+        SITERECOVERY_VSPHERE_SESSION_CACHE="true",
+        SITERECOVERY_VSPHERE_SESSION_CACHE_DIR=str(cache_dir),
+        PYTHONPATH=str(BELOW_FLOOR),
+    )
+    result = run_module("vm_snapshots_info", dict(name="asr-mt-01"), env=env)
+    assert result.get("failed"), result.debug
+    assert result["msg"].startswith(f"pyVmomi {version} is too old: this collection needs pyVmomi 8.0.3.0.1 or newer."), result.debug
+    assert "-m pip install --upgrade 'pyvmomi>=8.0.3.0.1'" in result["msg"], result.debug
+    assert not cache_dir.exists(), "nothing is cached from a refused run"

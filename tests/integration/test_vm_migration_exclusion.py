@@ -11,7 +11,7 @@ import time
 from pyVmomi import vim, vmodl
 
 from support.ansible import run_module
-from support.vcsim import read_props
+from support.vcsim import read_props, read_props_list
 from support.vsphere import find_vm_object
 
 MODULE = "vm_migration_exclusion"
@@ -86,8 +86,8 @@ def test_check_mode_reports_both_overrides_and_changes_nothing(vcsim, si):
     ]
     assert result["drs"]["name"] == CLUSTER and result["drs"]["operation"] == "add" and result["drs"]["drs_enabled"]
     assert result["drs"]["before"] is None and result["drs"]["after"] == DISABLED
-    assert result["diff"]["before"] == {"storage_drs": {POD: None}, "drs": {CLUSTER: None}}
-    assert result["diff"]["after"] == {"storage_drs": {POD: DISABLED}, "drs": {CLUSTER: DISABLED}}
+    assert result["diff"]["before"] == {"storage_drs": {POD: None}, "drs": {CLUSTER: None}, "drs_vm_overrides": {CLUSTER: True}}
+    assert result["diff"]["after"] == {"storage_drs": {POD: DISABLED}, "drs": {CLUSTER: DISABLED}, "drs_vm_overrides": {CLUSTER: True}}
     assert "would be added" in result["msg"]
     assert sdrs_overrides(si, "asr-mt-01") == [] and drs_overrides(si, "asr-mt-01") == [], "check mode changed vCenter"
 
@@ -118,9 +118,9 @@ def test_existing_overrides_are_edited_not_duplicated(vcsim, si):
     assert result["changed"] and not result.get("failed"), result.debug
     assert result["storage_drs"][0]["operation"] == "edit" and result["drs"]["operation"] == "edit"
     assert result["diff"]["before"] == {"storage_drs": {POD: {"enabled": True, "behavior": "automated"}},
-                                        "drs": {CLUSTER: {"enabled": True, "behavior": "fullyAutomated"}}}
+                                        "drs": {CLUSTER: {"enabled": True, "behavior": "fullyAutomated"}}, "drs_vm_overrides": {CLUSTER: True}}
     assert result["diff"]["after"] == {"storage_drs": {POD: {"enabled": False, "behavior": "automated"}},
-                                       "drs": {CLUSTER: {"enabled": False, "behavior": "fullyAutomated"}}}
+                                       "drs": {CLUSTER: {"enabled": False, "behavior": "fullyAutomated"}}, "drs_vm_overrides": {CLUSTER: True}}
     # One entry each, excluded, the rest of the override kept.
     assert sdrs_overrides(si, "asr-mt-01") == [(False, "automated", True)]
     assert drs_overrides(si, "asr-mt-01") == [(False, "fullyAutomated")]
@@ -145,7 +145,7 @@ def test_absent_removes_both_overrides_then_is_idempotent(vcsim, si):
     set_overrides(si, "asr-mt-01", sdrs_info=dict(enabled=False), drs_info=dict(enabled=False, behavior="manual"))
 
     check = run_module(MODULE, dict(name="asr-mt-01", state="absent"), env=env, check=True, diff=True)
-    assert check["changed"] and check["diff"]["after"] == {"storage_drs": {POD: None}, "drs": {CLUSTER: None}}, check.debug
+    assert check["changed"] and check["diff"]["after"] == {"storage_drs": {POD: None}, "drs": {CLUSTER: None}, "drs_vm_overrides": {CLUSTER: True}}, check.debug
     assert len(sdrs_overrides(si, "asr-mt-01")) == 1 and len(drs_overrides(si, "asr-mt-01")) == 1, "check mode changed vCenter"
 
     removed = run_module(MODULE, dict(name="asr-mt-01", state="absent"), env=env)
@@ -194,3 +194,113 @@ def test_switching_a_part_off_leaves_it_alone(vcsim, si):
 
     neither = run_module(MODULE, dict(name="asr-mt-01", drs=False, storage_drs=False), env=env)
     assert neither["failed"] and "storage_drs and drs" in neither["msg"], neither.debug
+
+
+# --- a cluster with VM overrides switched off (drsConfig.enableVmBehaviorOverrides false) -----------
+# vCenter then applies the cluster's default automation to every VM, whatever drsVmConfig holds, so a
+# DRS override excludes nothing (vSphere API, ClusterDrsConfigInfo).
+
+def set_drs_config(si, **fields):
+    """Change the cluster's drsConfig directly, as an administrator would in the vSphere Client."""
+    cluster = next(entry["obj"] for entry in read_props_list(si, vim.ClusterComputeResource, []) if entry["name"] == CLUSTER)
+    wait_state(si, cluster.ReconfigureComputeResource_Task(spec=vim.cluster.ConfigSpecEx(drsConfig=vim.cluster.DrsConfigInfo(**fields)),
+                                                           modify=True))
+
+
+def drs_config(si):
+    """(enabled, enableVmBehaviorOverrides, defaultVmBehavior) of the cluster."""
+    config = read_props(si, vim.ClusterComputeResource, ["configurationEx"], names=[CLUSTER])[CLUSTER]["configurationEx"].drsConfig
+    return config.enabled, config.enableVmBehaviorOverrides, config.defaultVmBehavior
+
+
+def pod_vm_config(si):
+    """Every Storage DRS override of the datastore cluster, as (vm moid, enabled, behavior)."""
+    entries = read_props(si, vim.StoragePod, [POD_VM_CONFIG], names=[POD])[POD].get(POD_VM_CONFIG) or []
+    return sorted((entry.vm._moId, entry.enabled, entry.behavior) for entry in entries)
+
+
+def test_harness_stores_the_vm_overrides_switch(vcsim, si):
+    assert drs_config(si) == (True, True, "fullyAutomated")  # vCenter's defaults for the scene's cluster
+    set_drs_config(si, enableVmBehaviorOverrides=False)
+    assert drs_config(si) == (True, False, "fullyAutomated")
+    set_drs_config(si, enableVmBehaviorOverrides=True)
+    assert drs_config(si) == (True, True, "fullyAutomated")
+
+
+def test_vm_overrides_off_refuses_and_changes_nothing_in_check_mode_too(vcsim, si):
+    env = vcsim.env()
+    set_drs_config(si, enableVmBehaviorOverrides=False)
+    before = (drs_config(si), drs_overrides(si, "asr-mt-01"), pod_vm_config(si))
+    for check in (True, False):
+        result = run_module(MODULE, dict(name="asr-mt-01"), env=env, check=check, diff=True)
+        assert result.get("failed") and not result["changed"], result.debug
+        assert "VM overrides are switched off in cluster 'DC0_C0'" in result["msg"], result["msg"]
+        assert "VM /DC0/vm/asr/asr-mt-01" in result["msg"] and "Set enable_cluster_vm_overrides: true" in result["msg"]
+        assert "cluster-wide change" in result["msg"] and "Nothing was changed." in result["msg"]
+        # Neither the cluster nor the datastore cluster (planned first, refused before any task).
+        assert (drs_config(si), drs_overrides(si, "asr-mt-01"), pod_vm_config(si)) == before
+
+    # The planner says the same: the step is needed, with the module's error.
+    plan = run_module("vm_preparation_info", dict(name="asr-mt-01", disk_uuid=False, snapshots=False, scsi_controllers=False), env=env)
+    step = plan["steps"]["migration_exclusion"]
+    assert step["needed"] and step["drs"]["vm_overrides_enabled"] is False, plan.debug
+    assert step["reason"].split("vm_migration_exclusion would fail: ")[1].split(" Cluster 'DC0_C0' has no")[0] + " Nothing was changed." \
+        == result["msg"]
+
+
+def test_vm_overrides_off_refuses_even_when_the_override_is_in_place(vcsim, si):
+    set_overrides(si, "asr-mt-01", sdrs_info=dict(enabled=False), drs_info=dict(enabled=False))
+    set_drs_config(si, enableVmBehaviorOverrides=False)
+    result = run_module(MODULE, dict(name="asr-mt-01"), env=vcsim.env())
+    assert result.get("failed") and "VM overrides are switched off" in result["msg"], result.debug
+    assert drs_config(si)[1] is False
+
+    # Removing the override needs no switch: absent is not refused.
+    removed = run_module(MODULE, dict(name="asr-mt-01", state="absent"), env=vcsim.env())
+    assert removed["changed"] and not removed.get("failed"), removed.debug
+    assert drs_overrides(si, "asr-mt-01") == [] and drs_config(si)[1] is False
+
+
+def test_enable_cluster_vm_overrides_switches_them_on_with_the_override_then_is_idempotent(vcsim, si):
+    env = vcsim.env()
+    set_drs_config(si, enableVmBehaviorOverrides=False)
+    args = dict(name="asr-mt-01", enable_cluster_vm_overrides=True)
+
+    check = run_module(MODULE, args, env=env, check=True, diff=True)
+    assert check["changed"] and not check.get("failed"), check.debug
+    assert check["diff"]["before"]["drs_vm_overrides"] == {CLUSTER: False} and check["diff"]["after"]["drs_vm_overrides"] == {CLUSTER: True}
+    assert check["drs"]["vm_overrides_switched_on"] and check["drs"]["operation"] == "add"
+    assert "VM overrides in cluster 'DC0_C0': would be switched on" in check["msg"]
+    assert drs_config(si)[1] is False and drs_overrides(si, "asr-mt-01") == [] and pod_vm_config(si) == [], "check mode changed vCenter"
+
+    first = run_module(MODULE, args, env=env, diff=True)
+    assert first["changed"] and not first.get("failed"), first.debug
+    assert first["drs"]["vm_overrides_enabled"] is True and first["drs"]["after"] == DISABLED
+    assert first["diff"]["after"]["drs_vm_overrides"] == {CLUSTER: True}
+    assert "VM overrides in cluster 'DC0_C0': switched on" in first["msg"]
+    assert drs_config(si) == (True, True, "fullyAutomated")
+    assert drs_overrides(si, "asr-mt-01") == [(False, None)] and sdrs_overrides(si, "asr-mt-01") == [(False, None, None)]
+
+    second = run_module(MODULE, args, env=env, diff=True)
+    assert not second["changed"] and not second.get("failed"), second.debug
+    assert not second["drs"]["vm_overrides_switched_on"] and second["diff"]["before"] == second["diff"]["after"]
+
+
+def test_enable_cluster_vm_overrides_with_the_override_in_place_only_switches(vcsim, si):
+    set_overrides(si, "asr-mt-01", drs_info=dict(enabled=False))
+    set_drs_config(si, enableVmBehaviorOverrides=False)
+    result = run_module(MODULE, dict(name="asr-mt-01", storage_drs=False, enable_cluster_vm_overrides=True), env=vcsim.env())
+    assert result["changed"] and not result.get("failed"), result.debug
+    assert result["drs"]["operation"] is None and result["drs"]["vm_overrides_switched_on"]
+    assert drs_config(si)[1] is True and drs_overrides(si, "asr-mt-01") == [(False, None)]
+
+
+def test_drs_turned_off_with_vm_overrides_off_stores_the_override_and_says_so(vcsim, si):
+    """DRS off migrates nothing: no refusal (as before), but the message says the override waits for the switch."""
+    set_drs_config(si, enabled=False, enableVmBehaviorOverrides=False)
+    result = run_module(MODULE, dict(name="asr-mt-01", storage_drs=False), env=vcsim.env())
+    assert result["changed"] and not result.get("failed"), result.debug
+    assert result["drs"]["drs_enabled"] is False and result["drs"]["vm_overrides_enabled"] is False
+    assert "DRS is disabled there" in result["msg"] and "VM overrides are switched off in cluster 'DC0_C0'" in result["msg"]
+    assert "enable_cluster_vm_overrides: true" in result["msg"]
+    assert drs_overrides(si, "asr-mt-01") == [(False, None)] and drs_config(si)[:2] == (False, False)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
 from pyVmomi import vim
 
 from support.ansible import run_module
-from support.vsphere import find_vm_object, vm_state, wait
+from support.cutproxy import CutProxy
+from support.vcsim import read_props
+from support.vsphere import find_vm_object, set_extra_config, vm_state, wait
 
 MODULE = "vm_retention_disk"
 MARKER = "siterecovery.retentionDisk.uuid"
@@ -23,6 +26,12 @@ def state(si, name=VM):
     }
     marker = next((o.value for o in props.get("config.extraConfig") or [] if o.key == MARKER), None)
     return disks, marker
+
+
+def extra_value(si, key, name=VM):
+    """The value of the VM's advanced setting `key` (None when unset)."""
+    options = vm_state(si, name, ["config.extraConfig"]).get("config.extraConfig") or []
+    return next((o.value for o in options if o.key == key), None)
 
 
 def present(env, check=False, diff=False, **args):
@@ -106,11 +115,13 @@ def test_nfs_and_unknown_datastores_are_refused(vcsim, si):
     env = vcsim.env()
     before = state(si)
     nfs = present(env, datastore="nfs-prod-01")
-    assert nfs["failed"] and "'nfs-prod-01' is an NFS datastore" in nfs["msg"] and "VMFS or vSAN" in nfs["msg"], nfs.debug
+    assert nfs["failed"] and "Datastore 'nfs-prod-01' cannot be used from host 'DC0_C0_H1' (host-" in nfs["msg"], nfs.debug
+    assert "it is an NFS datastore" in nfs["msg"] and "VMFS or vSAN" in nfs["msg"], nfs.debug
     unknown = present(env, datastore="no-such-ds")
     assert unknown["failed"] and "'no-such-ds' was not found" in unknown["msg"] and "vmfs-prod-02" in unknown["msg"], unknown.debug
     readonly = present(env, datastore="vmfs-readonly")  # mounted read-only on host 0 only; asr-mt-02 runs on host 1
-    assert readonly["failed"] and "not mounted on the VM's host DC0_C0_H1 (host-" in readonly["msg"], readonly.debug
+    assert readonly["failed"] and "Datastore 'vmfs-readonly' cannot be used from host 'DC0_C0_H1' (host-" in readonly["msg"], readonly.debug
+    assert "it is not attached to that host" in readonly["msg"], readonly.debug
     assert state(si) == before
 
 
@@ -124,7 +135,7 @@ def test_thick_disk_larger_than_free_space_is_refused(vcsim, si):
 def test_vm_without_lsi_controller_is_refused(vcsim, si):
     before = state(si, "asr-mt-01")
     result = run_module(MODULE, dict(name="asr-mt-01", size_gb=1, datastore="vmfs-mt-01"), env=vcsim.env())
-    assert result["failed"] and "no LSI Logic SCSI controller" in result["msg"] and "bus 0 (paravirtual)" in result["msg"], result.debug
+    assert result["failed"] and "no LSI Logic SCSI controller" in result["msg"] and "SCSI controller 0 (bus 0, paravirtual)" in result["msg"], result.debug
     assert "vm_scsi_controller" in result["msg"]
     assert state(si, "asr-mt-01") == before
 
@@ -172,3 +183,149 @@ def test_stale_marker_is_refused_then_cleared_by_absent(vcsim, si):
 
     added = present(env)
     assert added["changed"] and added["operation"] == "added", added.debug
+
+
+# --- real vCenter's limits and answers --------------------------------------------------------------
+
+PENDING = "siterecovery.retentionDisk.pending"
+HOST_UUID = "6000C29f-0000-4000-8000-00000000abcd"
+
+
+def small_disk(controller_key, unit):
+    """A 1 MiB disk at (controller, unit), in a file of its own name (asr-mt-02's folder is on vmfs-mt-01)."""
+    backing = vim.vm.device.VirtualDisk.FlatVer2BackingInfo(
+        fileName=f"[vmfs-mt-01] {VM}/filler-{controller_key}-{unit}.vmdk", diskMode="persistent", thinProvisioned=True)
+    disk = vim.vm.device.VirtualDisk(key=-(1000 + controller_key * 16 + unit), controllerKey=controller_key, unitNumber=unit,
+                                     capacityInKB=1024, backing=backing)
+    return vim.vm.device.VirtualDeviceSpec(operation="add", fileOperation="create", device=disk)
+
+
+def test_vm_with_60_disks_on_four_controllers_is_at_the_limit(vcsim, si):
+    # asr-mt-02: LSI Logic SAS on bus 0 with disks at units 0 and 1. Three more LSI Logic SAS controllers,
+    # then a disk on every free unit: 60 disks, the most a VM can have on SCSI and the most ASR allows.
+    vm = find_vm_object(si, VM)
+    controllers = [
+        vim.vm.device.VirtualDeviceSpec(operation="add", device=vim.vm.device.VirtualLsiLogicSASController(
+            key=-10 - bus, busNumber=bus, sharedBus="noSharing"))
+        for bus in (1, 2, 3)
+    ]
+    wait(vm.ReconfigVM_Task(spec=vim.vm.ConfigSpec(deviceChange=controllers)))
+    devices = vm_state(si, VM, ["config.hardware.device"])["config.hardware.device"]
+    keys = sorted(d.key for d in devices if isinstance(d, vim.vm.device.VirtualSCSIController))
+    taken = {(d.controllerKey, d.unitNumber) for d in devices if isinstance(d, vim.vm.device.VirtualDisk)}
+    free = [(key, unit) for key in keys for unit in range(16) if unit != 7 and (key, unit) not in taken]
+    wait(vm.ReconfigVM_Task(spec=vim.vm.ConfigSpec(deviceChange=[small_disk(key, unit) for key, unit in free])))
+    before = state(si)
+    assert len(before[0]) == 60
+
+    result = present(vcsim.env())
+    assert result["failed"] and f"VM /DC0/vm/asr/{VM} has 60 disks" in result["msg"], result.debug
+    assert "60-disk limit" in result["msg"] and "Azure Site Recovery" in result["msg"] and "remove a disk" in result["msg"], result.debug
+    assert "Add an LSI Logic controller" not in result["msg"], result.debug
+    assert state(si) == before
+
+
+def test_thin_disk_larger_than_the_free_space_is_added_with_a_warning(vcsim, si):
+    ds = read_props(si, vim.Datastore, ["summary.capacity", "summary.freeSpace"], names=["vmfs-prod-02"])["vmfs-prod-02"]
+    free_gb, capacity_gb = ds["summary.freeSpace"] // GIB, ds["summary.capacity"] // GIB
+    size_gb = 2 * capacity_gb  # e.g. 8 TB thin on a 4 TB datastore
+    result = present(vcsim.env(), size_gb=size_gb)
+    assert result["changed"] and result["operation"] == "added" and not result.get("failed"), result.debug
+    warning = next((w for w in result.get("warnings", []) if "larger than the free space" in w), None)
+    assert warning and f"{size_gb} GB" in warning and "'vmfs-prod-02'" in warning and f"{free_gb} GB free of {capacity_gb} GB" in warning, result.debug
+    assert "writes the whole retention volume" in warning, warning
+    assert result["overcommit"] == dict(datastore="vmfs-prod-02", size_gb=size_gb, free_gb=free_gb, capacity_gb=capacity_gb,
+                                        provisioned_gb=result["overcommit"]["provisioned_gb"]), result.debug
+    # Thick would need the whole size at once: refused before any change, with the figures.
+    before = state(si)
+    thick = run_module(MODULE, dict(name="prod-db-01", size_gb=size_gb, datastore="vmfs-prod-02", provisioning="thick"), env=vcsim.env())
+    assert thick["failed"] and "Datastore 'vmfs-prod-02' has" in thick["msg"] and f"of {capacity_gb} GB" in thick["msg"], thick.debug
+    assert state(si) == before
+
+
+def test_attached_but_unmounted_datastore_names_the_host_and_host_datastore_access(vcsim, si):
+    before = state(si, "asr-mt-01")
+    result = run_module(MODULE, dict(name="asr-mt-01", size_gb=1, datastore="vmfs-unmounted"), env=vcsim.env())
+    assert result["failed"] and "Datastore 'vmfs-unmounted' cannot be used from host 'DC0_C0_H0' (host-" in result["msg"], result.debug
+    assert "not mounted" in result["msg"] and "siterecovery.master_target.host_datastore_access" in result["msg"], result.debug
+    assert "not accessible" not in result["msg"], result.debug
+    assert state(si, "asr-mt-01") == before
+
+
+def test_datastore_in_maintenance_mode_is_refused(vcsim, si):
+    ds = next(d for d in si.content.viewManager.CreateContainerView(si.content.rootFolder, [vim.Datastore], True).view
+              if d.name == "vmfs-prod-02")
+    placement = ds.DatastoreEnterMaintenanceMode()  # prod-db-01 lives there: vCenter waits for it to move
+    assert placement.task is not None
+    mode = read_props(si, vim.Datastore, ["summary.maintenanceMode"], names=["vmfs-prod-02"])["vmfs-prod-02"]["summary.maintenanceMode"]
+    assert mode == "enteringMaintenance"
+    before = state(si)
+    result = present(vcsim.env())
+    assert result.get("failed") and "Datastore 'vmfs-prod-02' cannot be used" in result["msg"], result.debug
+    assert "maintenance mode (enteringMaintenance)" in result["msg"] and "out of maintenance mode" in result["msg"], result.debug
+    assert state(si) == before
+
+    wait(ds.DatastoreExitMaintenanceMode_Task())
+    assert present(vcsim.env())["changed"]
+
+
+def test_disk_uuid_assigned_by_the_host_is_read_back_into_the_marker(vcsim, si):
+    env = vcsim.env()
+    set_extra_config(si, VM, {"harness.diskUuid": f"hostAssigned:{HOST_UUID}"})
+    before_disks = state(si)[0]
+    first = present(env)
+    assert first["changed"] and first["operation"] == "added", first.debug
+    disks, marker = state(si)
+    (new,) = [value for key, value in disks.items() if key not in before_disks]
+    assert new[4] == HOST_UUID, "the host's uuid, not the one the module supplied"
+    assert marker == HOST_UUID and first["disk"]["uuid"] == HOST_UUID and first["marker"]["value"] == HOST_UUID, first.debug
+    assert extra_value(si, PENDING) is None, "the pending slot is cleared once the uuid is recorded"
+
+    second = present(env)
+    assert not second["changed"] and second["operation"] == "none" and second["disk"]["uuid"] == HOST_UUID, second.debug
+    assert state(si) == (disks, marker)
+
+
+@pytest.fixture(name="proxy")
+def fixture_proxy(vcsim):
+    with CutProxy(vcsim.host, vcsim.port) as running:
+        yield running
+
+
+def cut_between_the_reconfigures(vcsim, si, proxy):
+    """A run whose second reconfigure (recording the host's uuid) never reaches vCenter: the disk is
+    there, the marker names the uuid the module supplied, the pending slot names the disk."""
+    set_extra_config(si, VM, {"harness.diskUuid": f"hostAssigned:{HOST_UUID}"})
+    before = state(si)
+    proxy.arm(method="ReconfigVM_Task", nth=2, phase="request")
+    cut = present(proxy.env(vcsim.env()))
+    assert proxy.cuts and cut["failed"] and "Recording the retention disk" in cut["msg"], cut.debug
+    disks, marker = state(si)
+    assert len(disks) == len(before[0]) + 1 and marker != HOST_UUID, (disks, marker)
+    return before
+
+
+def test_run_cut_between_the_reconfigures_converges_on_one_disk(vcsim, si, proxy):
+    env = vcsim.env()
+    before = cut_between_the_reconfigures(vcsim, si, proxy)
+
+    check = present(env, check=True)
+    assert check["changed"] and check["operation"] == "recorded" and check["disk"]["uuid"] == HOST_UUID, check.debug
+    again = present(env)
+    assert again["changed"] and again["operation"] == "recorded" and again["marker"]["value"] == HOST_UUID, again.debug
+    disks, marker = state(si)
+    assert len(disks) == len(before[0]) + 1 and marker == HOST_UUID and extra_value(si, PENDING) is None
+    third = present(env)
+    assert not third["changed"] and third["operation"] == "none", third.debug
+
+
+def test_absent_after_a_cut_run_leaves_no_orphan_disk(vcsim, si, proxy):
+    env = vcsim.env()
+    before = cut_between_the_reconfigures(vcsim, si, proxy)
+
+    removed = run_module(MODULE, dict(name=VM, state="absent"), env=env)
+    assert removed["changed"] and removed["operation"] == "removed" and removed["disk"]["uuid"] == HOST_UUID, removed.debug
+    assert state(si) == before and extra_value(si, PENDING) is None
+    added = present(env)
+    assert added["changed"] and added["operation"] == "added", added.debug
+    assert len(state(si)[0]) == len(before[0]) + 1, "exactly one retention disk"

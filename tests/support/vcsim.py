@@ -196,7 +196,7 @@ def read_props_list(si, obj_type, paths, container=None):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
-    ap.add_argument("--scene", default="default", choices=["default", "empty"])
+    ap.add_argument("--scene", default="default", choices=["default", "empty", "esx"])
     ap.add_argument("--extra-vms", type=int, default=0)
     ap.add_argument("--master-targets", type=int, default=2)
     ap.add_argument("--username", default=DEFAULT_USERNAME)

@@ -10,6 +10,11 @@ package main
 //     the VM's PCI bus (here: the lowest free PCI unit from 3, where the first sits).
 //   - editing a disk (e.g. growing it) subtracts the disk's whole new size from the
 //     datastore's free space again; vCenter only accounts for the growth.
+//   - a new disk always keeps the backing.uuid the client supplied; vCenter documents
+//     the uuid only as the disk's "if available", and ESXi may give a new disk one of
+//     its own. The VM's extraConfig "harness.diskUuid" = "hostAssigned" makes the host
+//     give every disk a reconfigure adds a new uuid of its own, whatever was supplied;
+//     "hostAssigned:<uuid>" gives the first such disk exactly <uuid> (so a test knows it).
 // vcsim runs tasks synchronously inside the method call, with the VM locked by the
 // dispatcher, so a Registry handler that watches the task's state changes sees the
 // VM just before (state running) and just after (state success) the reconfiguration,
@@ -78,6 +83,7 @@ func (f *diskFacts) UpdateObject(obj mo.Reference, changes []types.PropertyChang
 		delete(f.before, task.Self)
 		f.mu.Unlock()
 		if state == types.TaskInfoStateSuccess {
+			hostAssignDiskUUIDs(vm, before)
 			finishNewDisks(vm.Config.Hardware.Device)
 			finishNewControllers(vm.Config.Hardware.Device)
 			refundEditedDisks(vm, before)
@@ -128,6 +134,36 @@ func finishNewDisks(devices []types.BaseVirtualDevice) {
 		if info := disk.DeviceInfo; info != nil && strings.HasPrefix(info.GetDescription().Label, "disk-") {
 			highest++
 			info.GetDescription().Label = fmt.Sprintf("Hard disk %d", highest)
+		}
+	}
+}
+
+const diskUUIDKey = "harness.diskUuid"
+
+// hostAssignDiskUUIDs gives each disk the reconfigure added (a key not seen before it)
+// a uuid of the host's own when the VM's harness.diskUuid says so (see the top).
+func hostAssignDiskUUIDs(vm *simulator.VirtualMachine, before map[int32]diskBefore) {
+	mode := extraConfigValue(&vm.VirtualMachine, diskUUIDKey)
+	if before == nil || (mode != "hostAssigned" && !strings.HasPrefix(mode, "hostAssigned:")) {
+		return
+	}
+	given := strings.TrimPrefix(mode, "hostAssigned:")
+	if given == mode {
+		given = ""
+	}
+	for _, d := range vm.Config.Hardware.Device {
+		disk, ok := d.(*types.VirtualDisk)
+		if !ok {
+			continue
+		}
+		if _, existed := before[disk.Key]; existed {
+			continue
+		}
+		if b, ok := disk.Backing.(*types.VirtualDiskFlatVer2BackingInfo); ok {
+			b.Uuid, given = given, ""
+			if b.Uuid == "" {
+				b.Uuid = newDiskUUID()
+			}
 		}
 	}
 }

@@ -9,16 +9,31 @@ package main
 //   - harnessPaidKey: "VMware vSphere 7 Enterprise Plus" (esx.enterprisePlus.cpuPackage),
 //     assigned to every host at start;
 //   - harnessFreeKey: "vSphere 7 Hypervisor" (esx.hypervisor.cpuPackageCoreLimited),
-//     the free ESXi edition, assigned to no host at start;
+//     the free ESXi edition, assigned to no host;
 //   - harnessVcKey: "VMware vCenter Server 7 Standard" (vc.standard.instance), vCenter's own.
-// plus vcsim's evaluation licence. Tests give a host the free edition the way an
+// plus vcsim's evaluation licence. Tests change a host's licence the way an
 // administrator does, with LicenseAssignmentManager.UpdateAssignedLicense(entity=<host
-// moid>, licenseKey=harnessFreeKey). QueryAssignedLicenses with an entityId answers
-// that entity's assignment; without one, every assignment (each host and vCenter),
-// as vCenter does.
+// moid>, licenseKey=...). QueryAssignedLicenses with an entityId answers that entity's
+// assignment; without one, every assignment (each host and vCenter), as vCenter does.
+//
+// vCenter cannot manage a host with the free edition (it lacks the vCenter agent
+// feature), so UpdateAssignedLicense of harnessFreeKey to a host is refused with
+// LicenseKeyEntityMismatch ("thrown if an assignment operation tries to assign a license
+// that does not apply to an entity", vSphere Web Services API), as is a host licence for
+// vCenter or vCenter's licence for a host; an unknown entity gets LicenseEntityNotFound,
+// the fault the reference lists for UpdateAssignedLicense, and an unknown key
+// InvalidArgument.
+//
+// In the ESX model (-scene esx, a direct connection to one ESXi host, no assignment
+// manager) LicenseManager.licenses is the host's own licence: harnessPaidKey at start.
+// LicenseManager.UpdateLicense(licenseKey) replaces it, as the host client's "Assign
+// license" does, with a known ESXi key (harnessFreeKey gives the host the free edition)
+// or the evaluation key; vCenter's key gets LicenseKeyEntityMismatch, an unknown key
+// InvalidArgument.
 
 import (
 	"sort"
+	"strings"
 	"sync"
 
 	"github.com/vmware/govmomi/simulator"
@@ -55,8 +70,12 @@ type licenseAssignments struct {
 func installLicenses() {
 	content := simulator.Map.Get(vimServiceInstance()).(*simulator.ServiceInstance).Content
 	lm := simulator.Map.Get(content.LicenseManager.Reference()).(*simulator.LicenseManager)
-	if lm.LicenseAssignmentManager == nil {
-		return // ESX model: no assignment manager
+	if lm.LicenseAssignmentManager == nil { // ESX model: no assignment manager
+		paid, _ := licenseByKey(harnessPaidKey)
+		w := &hostLicenseManager{*lm}
+		w.Licenses = []types.LicenseManagerLicenseInfo{paid}
+		simulator.Map.Put(w)
+		return
 	}
 	simulator.Map.WithLock(lm, func() { lm.Licenses = append(lm.Licenses, harnessLicenses...) })
 	am := simulator.Map.Get(*lm.LicenseAssignmentManager).(*simulator.LicenseAssignmentManager)
@@ -71,15 +90,19 @@ func installLicenses() {
 	simulator.Map.Put(w)
 }
 
+// licenseByKey is a licence the harness knows: one of harnessLicenses or the evaluation licence.
 func licenseByKey(key string) (types.LicenseManagerLicenseInfo, bool) {
-	content := simulator.Map.Get(vimServiceInstance()).(*simulator.ServiceInstance).Content
-	lm := simulator.Map.Get(content.LicenseManager.Reference()).(*simulator.LicenseManager)
-	for _, l := range lm.Licenses {
+	for _, l := range append([]types.LicenseManagerLicenseInfo{simulator.EvalLicense}, harnessLicenses...) {
 		if l.LicenseKey == key {
 			return l, true
 		}
 	}
 	return types.LicenseManagerLicenseInfo{}, false
+}
+
+// isFreeESXi says whether a licence is the free ESXi edition (vSphere Hypervisor).
+func isFreeESXi(l types.LicenseManagerLicenseInfo) bool {
+	return strings.HasPrefix(l.EditionKey, "esx.hypervisor")
 }
 
 func (m *licenseAssignments) assignment(id string) types.LicenseAssignmentManagerLicenseAssignment {
@@ -117,13 +140,32 @@ func (m *licenseAssignments) UpdateAssignedLicense(req *types.UpdateAssignedLice
 		body.Fault_ = simulator.Fault("license key not found", &types.InvalidArgument{InvalidProperty: "licenseKey"})
 		return body
 	}
-	if _, known := m.assigned[req.Entity]; !known {
-		host := simulator.Map.Get(types.ManagedObjectReference{Type: "HostSystem", Value: req.Entity})
+	isVcenter := req.Entity == vimContent().About.InstanceUuid
+	var host *simulator.HostSystem
+	if !isVcenter {
+		host, _ = simulator.Map.Get(types.ManagedObjectReference{Type: "HostSystem", Value: req.Entity}).(*simulator.HostSystem)
 		if host == nil {
-			body.Fault_ = simulator.Fault("entity not found", &types.InvalidArgument{InvalidProperty: "entity"})
+			body.Fault_ = simulator.Fault("entity "+req.Entity+" not found", &types.LicenseEntityNotFound{EntityId: req.Entity})
 			return body
 		}
-		m.names[req.Entity] = host.(*simulator.HostSystem).Name
+	}
+	forVcenter := strings.HasPrefix(info.EditionKey, "vc.")
+	switch {
+	case host != nil && isFreeESXi(info):
+		body.Fault_ = simulator.Fault("License "+info.Name+" ("+info.EditionKey+") does not apply to host "+host.Name+
+			": vCenter Server cannot manage a host with the free ESXi edition.", &types.LicenseKeyEntityMismatch{})
+		return body
+	case isVcenter && !forVcenter && info.EditionKey != simulator.EvalLicense.EditionKey:
+		body.Fault_ = simulator.Fault("License "+info.Name+" ("+info.EditionKey+") does not apply to vCenter Server.",
+			&types.LicenseKeyEntityMismatch{})
+		return body
+	case host != nil && forVcenter:
+		body.Fault_ = simulator.Fault("License "+info.Name+" ("+info.EditionKey+") does not apply to host "+host.Name+".",
+			&types.LicenseKeyEntityMismatch{})
+		return body
+	}
+	if host != nil {
+		m.names[req.Entity] = host.Name
 	}
 	m.assigned[req.Entity] = req.LicenseKey
 	if req.EntityDisplayName != "" {
@@ -131,4 +173,31 @@ func (m *licenseAssignments) UpdateAssignedLicense(req *types.UpdateAssignedLice
 	}
 	body.Res = &types.UpdateAssignedLicenseResponse{Returnval: info}
 	return body
+}
+
+// hostLicenseManager embeds the ESX model's LicenseManager by value (see storage.go for why).
+type hostLicenseManager struct {
+	simulator.LicenseManager
+}
+
+// UpdateLicense gives the host the licence of that key (see the top of this file).
+func (m *hostLicenseManager) UpdateLicense(req *types.UpdateLicense) soap.HasFault {
+	body := &methods.UpdateLicenseBody{}
+	info, ok := licenseByKey(req.LicenseKey)
+	switch {
+	case !ok:
+		body.Fault_ = simulator.Fault("license key not found", &types.InvalidArgument{InvalidProperty: "licenseKey"})
+	case strings.HasPrefix(info.EditionKey, "vc."):
+		body.Fault_ = simulator.Fault("License "+info.Name+" ("+info.EditionKey+") does not apply to an ESXi host.",
+			&types.LicenseKeyEntityMismatch{})
+	default:
+		info.Labels = req.Labels
+		m.Licenses = []types.LicenseManagerLicenseInfo{info}
+		body.Res = &types.UpdateLicenseResponse{Returnval: info}
+	}
+	return body
+}
+
+func vimContent() types.ServiceContent {
+	return simulator.Map.Get(vimServiceInstance()).(*simulator.ServiceInstance).Content
 }

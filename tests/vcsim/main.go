@@ -25,7 +25,7 @@ func main() {
 	certFile := flag.String("cert", "", "PEM certificate (default: generate a self-signed one)")
 	keyFile := flag.String("key", "", "PEM private key for -cert")
 	certOut := flag.String("cert-out", "", "write the generated certificate (PEM) here, so clients can trust it")
-	scene := flag.String("scene", "default", "inventory: default or empty (plain VPX model)")
+	scene := flag.String("scene", "default", "inventory: default, empty (plain VPX model) or esx (plain ESX model)")
 	extraVMs := flag.Int("extra-vms", 0, "number of extra plain VMs filler-0001.. in folder 'filler'")
 	masterTargets := flag.Int("master-targets", 2, "number of master targets asr-mt-01.. (>= 2 in the default scene)")
 	flag.Parse()
@@ -44,8 +44,10 @@ func main() {
 	model := simulator.VPX()
 	if *scene == "default" {
 		model.Machine = 0 // our own VMs replace the model's DC0_*_VM* ones
+	} else if *scene == "esx" {
+		model = simulator.ESX() // a direct connection to one ESXi host (about.apiType HostAgent), with its own licence (license.go)
 	} else if *scene != "empty" {
-		log.Fatalf("unknown -scene %q (want default or empty)", *scene)
+		log.Fatalf("unknown -scene %q (want default, empty or esx)", *scene)
 	}
 	if err := model.Create(); err != nil {
 		log.Fatal(err)
@@ -57,7 +59,9 @@ func main() {
 	installDiskFacts()      // ReconfigVM_Task: new disks' uuid and label, free space on disk edit (disks.go)
 	installStorageSystems() // HostStorageSystem.MountVmfsVolume/UnmountVmfsVolume (storage.go)
 	installVMFacts()
+	installEntityTasks()       // each VM's recentTask, as vCenter lists it (tasks.go)
 	installAnyTypeMoRefAlias() // anyType MoRefs from pyVmomi, e.g. removeKey of VM overrides (drs.go)
+	installDrsDefaults()       // every cluster reports enableVmBehaviorOverrides=true, as vCenter (drs.go)
 	var sceneDir string
 	if *scene == "default" {
 		if sceneDir, err = buildDefaultScene(model, *masterTargets, *extraVMs); err != nil {
@@ -82,7 +86,14 @@ func main() {
 	server.Config.Handler = withReadOnlyLogin(model.Service, server.Config.Handler)
 	// ReconfigVM_Task faults on demand: extraConfig harness.reconfigureFault (faults.go)
 	server.Config.Handler = withReconfigureFault(server.Config.Handler)
+	// long-running ReconfigVM_Task/RemoveAllSnapshots_Task: extraConfig harness.taskDelay (tasks.go)
+	server.Config.Handler = withTaskDelay(server.Config.Handler)
 	server.Config.Handler = withPowerOn(server.Config.Handler) // runtime.bootTime as vCenter sets it, harness.question and AnswerVM (power.go)
+	// DisconnectHost_Task, ReconnectHost_Task (hosts.go)
+	server.Config.Handler = withHostConnection(server.Config.Handler)
+	server.Config.Handler = withClusterReconfigure(server.Config.Handler) // ReconfigureComputeResource_Task applies drsConfig (drs.go)
+	// DatastoreEnterMaintenanceMode, DatastoreExitMaintenanceMode_Task (maintenance.go)
+	server.Config.Handler = withDatastoreMaintenance(server.Config.Handler)
 
 	addr := server.Listener.Addr().(*net.TCPAddr)
 	line, _ := json.Marshal(map[string]interface{}{

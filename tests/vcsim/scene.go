@@ -90,6 +90,9 @@ func (s *seeder) build(masterTargets, extraVMs int) error {
 	if err = wait(cluster.Reconfigure(ctx, drs, true)); err != nil {
 		return err
 	}
+	// vcsim drops drsConfig; the HTTP fix (drs.go) does not see this in-process call.
+	sim := simulator.Map.Get(cluster.Reference()).(*simulator.ClusterComputeResource)
+	simulator.Map.WithLock(sim, func() { applyDrsConfig(sim, drs.DrsConfig, true) })
 
 	if err = s.datastores(masterTargets, extraVMs); err != nil {
 		return err

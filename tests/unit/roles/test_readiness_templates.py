@@ -220,6 +220,58 @@ def test_ready_verdict_and_a_master_target_that_was_not_found(result):
     assert "\n## Master target asr-mt-09\n" in render("failback-readiness.md.j2", result)
 
 
+def two_master_targets_of_one_name(result):
+    """The fixture with both master targets named "mt" in two folders: the module then names them by path in each row
+    (master_target) and tells them apart by moid (master_target_moid)."""
+    paths = {"vm-54": "/DC0/vm/a/mt", "vm-57": "/DC0/vm/b/mt"}
+    for mt in result["master_targets"]:
+        mt["name"], mt["path"] = "mt", paths[mt["moid"]]
+    for row in result["checks"]:
+        if row["master_target_moid"]:
+            row["master_target"] = paths[row["master_target_moid"]]
+    return result
+
+
+def test_master_targets_sharing_a_name_keep_their_section_ready_flag_and_details(result):
+    shared = two_master_targets_of_one_name(result)
+    parsed = parse(render("failback-readiness.html.j2", shared))
+    assert [h for h in parsed.headings if h.startswith("Master target")] == [
+        "Master target /DC0/vm/a/mt: NOT ready",
+        "Master target /DC0/vm/b/mt: ready",
+    ]
+    html = render("failback-readiness.html.j2", shared)
+    assert "/DC0/vm/a/mt (moid vm-54) on ESXi host DC0_C0_H0" in html and "/DC0/vm/b/mt (moid vm-57) on ESXi host DC0_C0_H1" in html
+    tables = [[row for row in table if row[0].startswith("row-")] for table in parsed.tables]
+    tables = [table for table in tables if table]
+    assert [len(table) for table in tables[:2]] == [
+        sum(c["master_target_moid"] == moid for c in shared["checks"]) for moid in ("vm-54", "vm-57")]
+    markdown = render("failback-readiness.md.j2", shared)
+    assert "\n## Master target /DC0/vm/a/mt: NOT ready\n" in markdown and "\n## Master target /DC0/vm/b/mt: ready\n" in markdown
+    assert "/DC0/vm/b/mt (moid vm-57) on ESXi host DC0_C0_H1" in markdown
+
+
+def test_the_reports_say_which_phase_was_checked(result):
+    assert "Phase: before reprotect (will reprotect and failback work?)" in render("failback-readiness.html.j2", result)
+    after = copy.deepcopy(result)
+    after.update(phase="after_reprotect", ready=True)
+    after["summary"]["fail"] = 0
+    html = render("failback-readiness.html.j2", after)
+    assert "Phase: after reprotect (will failback work?)" in html and "Ready for failback: no check fails." in html
+    markdown = render("failback-readiness.md.j2", after)
+    assert "Phase: after reprotect (will failback work?)" in markdown and "**Ready for failback: no check fails.**" in markdown
+
+
+def test_the_role_passes_the_phase_and_the_replication_groups_to_the_module():
+    check = role_tasks()["block"][0]
+    args = check["siterecovery.master_target.failback_readiness_info"]
+    assert args["phase"] == "{{ readiness_phase }}" and args["replication_groups"] == "{{ readiness_replication_groups }}"
+    defaults = yaml.safe_load((ROLE / "defaults" / "main.yml").read_text())
+    assert defaults["readiness_phase"] == "before_reprotect" and defaults["readiness_replication_groups"] == []
+    spec = argument_spec("readiness")
+    assert spec["readiness_phase"]["choices"] == ["before_reprotect", "after_reprotect"]
+    assert spec["readiness_replication_groups"]["elements"] == "list"
+
+
 def role_tasks():
     return yaml.safe_load((ROLE / "tasks" / "main.yml").read_text())[0]
 

@@ -6,8 +6,11 @@ from pyVmomi import vim
 from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_client import VSphereError
 from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_lookup import (
     ManagedObject,
+    escape_name,
+    escaped_name_hint,
     inventory_paths,
     select_by_name,
+    unescape_name,
 )
 
 
@@ -65,3 +68,32 @@ def test_unknown_name_and_wrong_datacenter():
     with pytest.raises(VSphereError, match="in datacenter 'DC9'"):
         select_by_name(inventory(), "asr-mt-01", datacenter="DC9")
     assert select_by_name(inventory(), "asr-mt-01", datacenter="DC0").moid == "vm-3"
+
+
+@pytest.mark.parametrize(
+    "typed, stored",
+    [("a/b", "a%2fb"), ("a\\b", "a%5cb"), ("50%", "50%25"), ("a%2fb", "a%2fb"), ("a%2Fb", "a%2Fb"), ("100%x", "100%25x"), ("plain", "plain")],
+)
+def test_names_escape_as_vcenter_stores_them(typed, stored):
+    assert escape_name(typed) == stored
+    assert unescape_name(stored) == unescape_name(typed)
+
+
+def slashed_inventory():
+    items = inventory_with_root() + [ManagedObject(vim.VirtualMachine("vm-4"), dict(name="db%2f01", parent=vim.Folder("group-10")))]
+    inventory_paths(items)
+    return [item for item in items if isinstance(item.obj, vim.VirtualMachine)]
+
+
+@pytest.mark.parametrize("name, folder", [("db/01", None), ("db/01", "teamA"), ("db%2F01", None), ("teamA/db/01", None)])
+def test_a_name_typed_with_a_slash_is_told_how_vcenter_stores_it(name, folder):
+    with pytest.raises(VSphereError) as error:
+        select_by_name(slashed_inventory(), name, folder=folder)
+    assert "vCenter stores '/' in a VM name as %2f ('\\' as %5c, '%' as %25): give 'db%2f01' (path /DC0/vm/teamA/db%2f01)." in error.value.msg
+    assert select_by_name(slashed_inventory(), "db%2f01").moid == "vm-4"
+
+
+def test_escape_hints_only_where_they_help():
+    assert escaped_name_hint(slashed_inventory(), "plain") == ""
+    assert escaped_name_hint(slashed_inventory(), "50%") == ""  # nothing stored as 50%25
+    assert escaped_name_hint(slashed_inventory(), "x/y").endswith("for a VM named 'x/y', give 'x%2fy' or its path.")

@@ -37,7 +37,6 @@ VM_PATH = "/DC0/vm/asr/asr-mt-01"
 VM_MOID = "vm-42"
 UUID = "6000C29a-b1b5-1bf8-40d7-a2e2c43fb182"
 MARKER_KEY = "siterecovery.retentionDisk.uuid"
-DS_NAMES = {"datastore-11": "vmfs-mt-01", "datastore-12": "vmfs-mt-02"}
 HOST = dict(name="esx-01.example.com", moid="host-1")
 BOOT = datetime.datetime(2026, 11, 24, 10, 0, 0, tzinfo=datetime.timezone.utc)
 
@@ -234,73 +233,106 @@ def test_scsi_controllers_only_the_wrong_one_is_named():
 
 
 # --- retention_disk ------------------------------------------------------------------------------
+# The step calls vm_retention_disk's own functions (_vsphere_retention, unit-tested there): these
+# tests check that it says "needed" exactly when the module would change something or fail.
+
+PENDING_KEY = "siterecovery.retentionDisk.pending"
 
 
-def marked(uuid=UUID, key=MARKER_KEY):
-    return [option("disk.EnableUUID", "TRUE"), option(key, uuid)]
+def marked(uuid=UUID, key=MARKER_KEY, pending=None):
+    return [option("disk.EnableUUID", "TRUE"), option(key, uuid)] + ([option(PENDING_KEY, pending)] if pending else [])
+
+
+def retention(devices, extra_config, size_gb=1024, wanted=None, datastores=None):
+    """The step for VM_PATH on HOST, the VM's .vmx on vmfs-mt-01."""
+    datastores = [datastore("vmfs-mt-01", "datastore-11"), datastore("vmfs-mt-02", "datastore-12")] if datastores is None else datastores
+    return retention_disk_step(VM_PATH, devices, extra_config, datastores, HOST, size_gb, wanted, "vmfs-mt-01")
 
 
 @pytest.mark.parametrize("extra_config", [None, [option("disk.EnableUUID", "TRUE")], [option(MARKER_KEY, "")]])
-def test_retention_disk_without_marker_is_needed(extra_config):
+def test_retention_disk_without_marker_is_needed_and_says_where_it_would_go(extra_config):
     devices = vm_devices(disk(2001, 1000, 1))  # a disk of the right size and UUID, but nothing marks it
-    assert retention_disk_step(devices, extra_config, DS_NAMES, 1024) == dict(
-        needed=True, reason="No retention disk: a 1024 GB disk would be added.", disk=None
+    assert retention(devices, extra_config) == dict(
+        needed=True, reason="No retention disk: a 1024 GB disk would be added on vmfs-mt-01 at scsi0:2.", disk=None
     )
+    assert "on vmfs-mt-02 at scsi0:2" in retention(devices, extra_config, wanted="vmfs-mt-02")["reason"]
 
 
-def test_retention_disk_marker_without_its_disk_is_needed():
-    result = retention_disk_step(vm_devices(), marked(), DS_NAMES, 1024)
-    assert result == dict(
-        needed=True, reason=f"The retention disk marker {MARKER_KEY}={UUID} is set, but none of its disks has that UUID.", disk=None
-    )
+def test_retention_disk_that_the_module_could_not_add_is_needed_with_its_error():
+    nfs = retention(vm_devices(), None, datastores=[datastore("vmfs-mt-01", "datastore-11", kind="NFS")])
+    assert nfs["needed"] and nfs["reason"].startswith("Datastore 'vmfs-mt-01' cannot be used from host 'esx-01.example.com' (host-1)")
+    maintenance = retention(vm_devices(), None, datastores=[datastore("vmfs-mt-01", "datastore-11", maintenance="inMaintenance")])
+    assert maintenance["needed"] and "maintenance mode (inMaintenance)" in maintenance["reason"]
+    pvscsi = retention(vm_devices(controller_cls=vim.vm.device.ParaVirtualSCSIController), None)
+    assert pvscsi["needed"] and "has no LSI Logic SCSI controller" in pvscsi["reason"]
+
+
+def test_retention_disk_marker_without_its_disk_is_needed_with_the_modules_refusal():
+    result = retention(vm_devices(), marked())
+    assert result["needed"] and result["disk"] is None
+    assert result["reason"].startswith(f"VM {VM_PATH} has the retention disk marker {MARKER_KEY}={UUID}, but none of its disks has that UUID")
 
 
 def test_retention_disk_marker_on_two_disks_is_needed():
-    devices = vm_devices(disk(2001, 1000, 1), disk(2002, 1000, 2))
-    result = retention_disk_step(devices, marked(), DS_NAMES, 1024)
-    assert result == dict(needed=True, reason=f"The retention disk marker {MARKER_KEY}={UUID} is set, but 2 disks have that UUID.", disk=None)
+    result = retention(vm_devices(disk(2001, 1000, 1), disk(2002, 1000, 2)), marked())
+    assert result["needed"] and result["reason"].startswith(f"2 disks of VM {VM_PATH} have the UUID {UUID}"), result
 
 
-@pytest.mark.parametrize("datastore", [None, ""])
-def test_retention_disk_of_the_exact_size_on_any_datastore_is_not_needed(datastore):
+def test_retention_disk_found_by_its_pending_slot_is_needed_to_record_its_uuid():
+    # An interrupted run: the disk at scsi0:1 has the uuid the host gave it, the marker the one supplied.
+    other = "6000C29f-0000-4000-8000-00000000abcd"
+    result = retention(vm_devices(disk(2001, 1000, 1, uuid=other)), marked(pending="scsi0:1"))
+    assert result["needed"] and result["disk"]["uuid"] == other
+    assert result["reason"] == (f"The retention disk (Hard disk 2) added by an interrupted run is found by its pending slot: its UUID {other} "
+                                "would be recorded in the marker.")
+
+
+@pytest.mark.parametrize("datastore_name", [None, ""])
+def test_retention_disk_of_the_exact_size_on_any_datastore_is_not_needed(datastore_name):
     devices = vm_devices(disk(2001, 1000, 1, datastore="datastore-12", file_name="[vmfs-mt-02] asr-mt-01/asr-mt-01_1.vmdk"))
-    result = retention_disk_step(devices, marked(), DS_NAMES, 1024, datastore)
+    result = retention(devices, marked(pending="scsi0:1"), wanted=datastore_name)  # a slot left next to a marker that names a disk: ignored
     assert not result["needed"]
     assert result["reason"] == "The retention disk (Hard disk 2, 1024 GB on vmfs-mt-02) is in place."
     assert (result["disk"]["key"], result["disk"]["datastore"], result["disk"]["uuid"]) == (2001, "vmfs-mt-02", UUID)
 
 
 def test_retention_disk_found_by_marker_in_any_spelling_on_the_named_datastore():
-    retention = disk(2001, 1000, 1)
-    retention.capacityInBytes = None  # older vCenters report capacityInKB only
-    result = retention_disk_step(vm_devices(retention), marked(UUID.upper(), MARKER_KEY.upper()), DS_NAMES, 1024, "vmfs-mt-01")
+    found = disk(2001, 1000, 1)
+    found.capacityInBytes = None  # older vCenters report capacityInKB only
+    result = retention(vm_devices(found), marked(UUID.upper(), MARKER_KEY.upper()), wanted="vmfs-mt-01")
     assert not result["needed"] and result["disk"]["size_gb"] == 1024
 
 
 def test_retention_disk_datastore_from_the_file_name_when_the_moid_is_unknown():
     devices = vm_devices(disk(2001, 1000, 1, datastore="datastore-99", file_name="[vmfs-other] asr-mt-01/asr-mt-01_1.vmdk"))
-    assert not retention_disk_step(devices, marked(), DS_NAMES, 1024, "vmfs-other")["needed"]
+    assert not retention(devices, marked(), wanted="vmfs-other")["needed"]
 
 
 def test_retention_disk_on_another_datastore_is_needed():
-    result = retention_disk_step(vm_devices(disk(2001, 1000, 1)), marked(), DS_NAMES, 1024, "vmfs-mt-02")
+    result = retention(vm_devices(disk(2001, 1000, 1)), marked(), wanted="vmfs-mt-02")
     assert result["needed"] and result["disk"]["label"] == "Hard disk 2"
-    assert result["reason"] == "The retention disk is on datastore vmfs-mt-01, not vmfs-mt-02."
+    assert "is on datastore vmfs-mt-01, not vmfs-mt-02. The module never moves a disk" in result["reason"]
 
 
-@pytest.mark.parametrize("size_gb, shown", [(512, 512), (2048, 2048), (1, 1)])
-def test_retention_disk_of_another_size_is_needed(size_gb, shown):
-    # Smaller: vm_retention_disk grows it (grow: true) or fails; larger: it fails (never shrinks).
-    result = retention_disk_step(vm_devices(disk(2001, 1000, 1, size_gb=size_gb)), marked(), DS_NAMES, 1024)
+@pytest.mark.parametrize("size_gb", [512, 1])
+def test_retention_disk_smaller_is_needed(size_gb):
+    # vm_retention_disk grows it (grow: true) or fails.
+    result = retention(vm_devices(disk(2001, 1000, 1, size_gb=size_gb)), marked())
     assert result["needed"] and result["disk"]["key"] == 2001
-    assert result["reason"] == f"The retention disk is {shown} GB, not 1024 GB."
+    assert result["reason"].startswith(f"The retention disk is {size_gb} GB, not 1024 GB: vm_retention_disk grows it with grow: true")
+
+
+def test_retention_disk_larger_is_needed_with_the_modules_refusal():
+    result = retention(vm_devices(disk(2001, 1000, 1, size_gb=2048)), marked())
+    assert result["needed"] and result["disk"]["key"] == 2001
+    assert "is 2048 GB, larger than size_gb 1024 GB: a disk is never shrunk" in result["reason"]
 
 
 def test_retention_disk_a_fraction_of_a_gib_off_is_needed():
-    retention = disk(2001, 1000, 1)
-    retention.capacityInBytes = 1024 * GIB + GIB // 2
-    result = retention_disk_step(vm_devices(retention), marked(), DS_NAMES, 1024)
-    assert result["needed"] and result["reason"] == "The retention disk is 1024.5 GB, not 1024 GB."
+    found = disk(2001, 1000, 1)
+    found.capacityInBytes = 1024 * GIB + GIB // 2
+    result = retention(vm_devices(found), marked())
+    assert result["needed"] and "is 1024.5 GB, larger than size_gb 1024 GB" in result["reason"]
 
 
 # --- datastores ----------------------------------------------------------------------------------
@@ -498,9 +530,29 @@ def test_migration_drs_override(overrides, wanted, needed):
     facts = cluster("C0", *overrides)
     result = migration_exclusion_step([], facts, "disabled", wanted)
     assert result["needed"] is needed and result["storage_drs"] == []
-    assert result["drs"] == dict(name="C0", override=facts["override"])
+    assert result["drs"] == dict(name="C0", vm_overrides_enabled=True, override=facts["override"])
     if needed:
         assert result["reason"] == f"Cluster 'C0' has no DRS override {wanted} for the VM."
+
+
+def overrides_off(name, *overrides):
+    """cluster_facts of cluster() with VM overrides switched off."""
+    return dict(cluster(name, *overrides), vm_overrides_enabled=False)
+
+
+def test_migration_cluster_with_vm_overrides_off_is_needed_with_the_modules_refusal():
+    result = migration_exclusion_step([], overrides_off("C0", (VM_MOID, False, None)), "disabled", "disabled", vm="/DC0/vm/asr/mt")
+    assert result["needed"] and result["drs"]["vm_overrides_enabled"] is False
+    assert result["reason"].startswith("vm_migration_exclusion would fail: VM overrides are switched off in cluster 'C0'")
+    assert "VM /DC0/vm/asr/mt" in result["reason"] and "enable_cluster_vm_overrides: true" in result["reason"]
+
+
+def test_migration_cluster_with_vm_overrides_off_would_switch_them_on_when_allowed():
+    result = migration_exclusion_step([], overrides_off("C0", (VM_MOID, False, None)), "disabled", "disabled", enable_cluster_vm_overrides=True)
+    assert result["needed"]
+    assert result["reason"] == "VM overrides in cluster 'C0' would be switched on (enable_cluster_vm_overrides; a cluster-wide change)."
+    both = migration_exclusion_step([], overrides_off("C0"), "disabled", "disabled", enable_cluster_vm_overrides=True)
+    assert both["reason"].endswith("a cluster-wide change). Cluster 'C0' has no DRS override disabled for the VM.")
 
 
 def test_migration_pod_and_cluster_reasons_together():

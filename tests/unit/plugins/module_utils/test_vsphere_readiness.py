@@ -28,7 +28,7 @@ def tools(running=True, installed=True):
 
 def vm(name="asr-mt-02", **kwargs):
     facts = dict(
-        name=name, path=f"/DC0/vm/asr/{name}", moid="vm-1", host_moid=HOST, host="esx01", extra_config=[option("disk.EnableUUID", "TRUE")],
+        name=name, path=f"/DC0/vm/asr/{name}", moid=f"vm-{name}", host_moid=HOST, host="esx01", extra_config=[option("disk.EnableUUID", "TRUE")],
         marker=None, bios_uuid="4201aaaa-0000-0000-0000-000000000001", num_cpu=4, memory_mb=8192, snapshots=[],
         controllers=[dict(bus=0, type="lsilogicsas", label="SCSI controller 0")],
         disks=[disk("Hard disk 1", "6000C291-0000-0000-0000-000000000001"), disk("Hard disk 2", "6000C291-0000-0000-0000-000000000002", 1024, 1)],
@@ -168,11 +168,11 @@ def protected(name, count):
 
 
 def test_plan_disks_spreads_whole_vms_by_room():
-    mts = [vm("mt-a"), vm("mt-b", disks=[disk("d", "u1")] * 30)]
-    plan, unplaced = checks.plan_disks(mts, [protected("big", 40), protected("small", 20), protected("tiny", 5)])
-    assert plan == {"mt-a": ["big", "tiny"], "mt-b": ["small"]} and unplaced == []
-    plan, unplaced = checks.plan_disks([vm("mt-a")], [protected("huge", 59)])
-    assert unplaced == ["huge"]
+    mts = [vm("mt-a"), vm("mt-b", disks=[disk("d", "u1", unit=unit) for unit in range(30) if unit != 7])]
+    result = checks.plan_disks(mts, [protected("big", 40), protected("small", 20), protected("tiny", 5)])
+    assert result["plan"] == {"vm-mt-a": ["vm-big", "vm-tiny"], "vm-mt-b": ["vm-small"]} and result["unplaced"] == []
+    result = checks.plan_disks([vm("mt-a")], [protected("huge", 59)])
+    assert [unit["moids"] for unit in result["unplaced"]] == [["vm-huge"]] and result["unplaced"][0]["reason"] == "too_big"
 
 
 def test_disk_limit_fails_naming_total_and_master_targets_needed():
@@ -213,9 +213,19 @@ def test_uuid_clash():
 def test_os_family():
     mt = vm()
     win = vm("win", guest_family="windows", guest_id="windows9Server64Guest")
-    assert checks.check_os_family(protected("p", 1), mt, ["linux", "windows"])["status"] == "pass"
-    row = checks.check_os_family(win, mt, ["linux", "windows"])
+    assert checks.check_os_family(protected("p", 1), [mt], ["linux", "windows"])["status"] == "pass"
+    row = checks.check_os_family(win, [mt], ["linux", "windows"])
     assert row["status"] == "fail" and "mix linux and windows" in row["message"]
+    assert "win is windows (windows9Server64Guest) and no master target listed is: asr-mt-02 is linux (ubuntu64Guest)" in row["message"]
+
+
+def test_os_family_is_one_row_per_vm_judged_against_the_master_targets_of_its_family():
+    linux_mt, windows_mt = vm("mt-lnx"), vm("mt-win", guest_family="windows", guest_id="windows2019srv_64Guest")
+    win = vm("win", guest_family="windows", guest_id="windows9Server64Guest")
+    for protected_vm, mine in ((protected("p", 1), "mt-lnx"), (win, "mt-win")):
+        row = checks.check_os_family(protected_vm, [linux_mt, windows_mt], [protected_vm["guest_family"]])
+        assert row["status"] == "pass" and row["master_target"] is None, row
+        assert row["objects"] == [protected_vm["name"], mine] and f"as master target {mine} (" in row["message"]
 
 
 def test_guest_family():
@@ -241,11 +251,39 @@ def test_protected_snapshots_are_info():
     ("eval", "Evaluation Mode", "warn"),
 ])
 def test_license(edition, name, status):
-    assert checks.check_license("esx01", dict(edition_key=edition, name=name))["status"] == status
+    """Read from the host itself (a direct ESXi connection)."""
+    assert checks.check_license("esx01", dict(edition_key=edition, name=name), direct=True)["status"] == status
+
+
+def test_license_through_vcenter_free_edition_is_info_pointing_at_a_direct_check():
+    """vCenter refuses the free edition for a host it manages: should it report one anyway, the row informs."""
+    row = checks.check_license("esx01", dict(edition_key="esx.hypervisor.cpuPackageCoreLimited", name="vSphere 7 Hypervisor"))
+    assert row["status"] == "info" and "which vCenter cannot manage" in row["message"], row
+    assert "connected to esx01 directly" in row["fix"] and "Licensing > Assets > Hosts" in row["fix"]
+    assert checks.check_license("esx01", dict(edition_key="esx.enterprisePlus.cpuPackage", name="vSphere 7 Enterprise Plus"))["status"] == "pass"
+    assert checks.check_license("esx01", dict(edition_key="eval", name="Evaluation Mode"))["status"] == "warn"
 
 
 def test_license_unknown_warns():
     assert checks.check_license("esx01", None)["status"] == "warn"
+    direct = checks.check_license("esx01", None, direct=True)
+    assert direct["status"] == "warn" and direct["message"] == "ESXi host esx01 reported no licence." and "Host Client" in direct["fix"]
+
+
+@pytest.mark.parametrize("state, maintenance, status, words", [
+    ("connected", False, "pass", "Host esx01 of asr-mt-01, prod-db-01 is connected and not in maintenance mode."),
+    ("connected", True, "fail", "is in maintenance mode: reprotect and failback detach and attach disks through vCenter"),
+    ("disconnected", False, "fail", "Host esx01 of asr-mt-01, prod-db-01 is disconnected:"),
+    ("notResponding", True, "fail", "is notResponding and is in maintenance mode:"),
+    (None, False, "fail", "is in an unknown connection state"),
+])
+def test_host_state(state, maintenance, status, words):
+    row = checks.check_host_state("esx01", state, maintenance, ["asr-mt-01", "prod-db-01"])
+    assert row["check"] == "host.state" and row["status"] == status and words in row["message"], row
+    if status == "fail":
+        assert row["objects"] == ["esx01", "asr-mt-01", "prod-db-01"] and row["fix"].endswith("before reprotect and failback.")
+        assert ("Exit Maintenance Mode" in row["fix"]) == maintenance
+        assert ("Reconnect esx01" in row["fix"]) == (state == "disconnected")
 
 
 @pytest.mark.parametrize("version, status", [("6.5.0", "pass"), ("6.7.0", "pass"), ("7.0.3", "pass"), ("8.0.2", "pass"),
@@ -254,18 +292,39 @@ def test_version(version, status):
     assert checks.check_version("host.version", "ESXi host", "esx01", version)["status"] == status
 
 
+def checked(name, kind, missing=None):
+    return dict(name=name, kind=kind, missing=checks.privileges_for(kind) if missing is None else missing)
+
+
 def test_privileges():
-    assert checks.check_privileges("admin", {"asr-mt-01": [], "esx01": []})["status"] == "pass"
-    read_only = {"asr-mt-01": list(checks.REQUIRED_PRIVILEGES), "esx01": list(checks.REQUIRED_PRIVILEGES)}
+    everything = [checked("asr-mt-01", "vm", []), checked("vmfs-mt-01", "datastore", []), checked("vcenter01", "vcenter", [])]
+    ok = checks.check_privileges("admin", everything)
+    assert ok["status"] == "pass" and ok["objects"] == ["asr-mt-01", "vcenter01", "vmfs-mt-01"]
+    read_only = [checked("asr-mt-01", "vm"), checked("prod-db-01", "vm"), checked("vmfs-mt-01", "datastore"), checked("vcenter01", "vcenter"),
+                 checked("VM Network", "network")]
     row = checks.check_privileges("readonly@vsphere.local", read_only)
-    assert row["status"] == "fail" and row["objects"] == ["asr-mt-01", "esx01"]
-    for words in ("readonly@vsphere.local", "lacks 46 of the 46", "Datastore.{AllocateSpace, Browse", "VirtualMachine.Config.{AddExistingDisk",
-                  "Network.Assign",
-                  "VirtualMachine.State.RemoveSnapshot", "discovery only"):
+    assert row["status"] == "fail" and row["objects"] == ["VM Network", "asr-mt-01", "prod-db-01", "vcenter01", "vmfs-mt-01"]
+    for words in ("readonly@vsphere.local", "lacks 42 of the 46", "VirtualMachine.Config.{AddExistingDisk", "on VMs asr-mt-01, prod-db-01 (to migrate",
+                  "Datastore.{AllocateSpace, Browse, FileManagement, DeleteFile, UpdateVirtualMachineFiles} on datastore vmfs-mt-01 (to write",
+                  "Network.Assign on network VM Network (to connect", "Task.{Create, Update}, VirtualMachine.Provisioning.{GetVmFiles, PutVmFiles} "
+                  "on vCenter root folder vcenter01", "discovery only"):
         assert words in row["message"], row["message"]
+    # kinds come in PRIVILEGE_KINDS order: VMs before datastores before networks before the root folder
+    assert row["message"].index("on VMs") < row["message"].index("on datastore") < row["message"].index("on network")
     assert checks.compact_privileges(["Task.Update", "Task.Create", "Network.Assign"]) == ["Network.Assign", "Task.{Create, Update}"]
-    one = checks.check_privileges("ops", {"asr-mt-01": ["VirtualMachine.Config.AddExistingDisk"]})
-    assert "lacks 1 of" in one["message"] and "VirtualMachine.Config.AddExistingDisk" in one["message"]
+    one = checks.check_privileges("ops", [checked("vmfs-prod-02", "datastore", ["Datastore.AllocateSpace"]), checked("vmfs-mt-01", "datastore", [])])
+    assert one["objects"] == ["vmfs-prod-02"] and "lacks 1 of" in one["message"]
+    assert "Datastore.AllocateSpace on datastore vmfs-prod-02 (to write the replicated disks to the datastores)" in one["message"]
+
+
+def test_privileges_for_each_kind_cover_the_list_once():
+    kinds = list(checks.PRIVILEGE_KINDS)
+    assert sorted(p for kind in kinds for p in checks.privileges_for(kind)) == sorted(checks.REQUIRED_PRIVILEGES)
+    assert checks.privileges_for("network") == ["Network.Assign"] and checks.privileges_for("resource_pool") == ["Resource.AssignVMToPool"]
+    assert checks.privileges_for("vcenter") == ["Task.Create", "Task.Update", "VirtualMachine.Provisioning.GetVmFiles",
+                                                "VirtualMachine.Provisioning.PutVmFiles"]
+    assert "Resource.ColdMigrate" in checks.privileges_for("vm") and "VirtualMachine.Inventory.Register" in checks.privileges_for("vm_folder")
+    assert checks.privileges_for("host") == [] and all(kind in checks.PRIVILEGE_KINDS for _why, kind, _ids in checks.PRIVILEGE_GROUPS)
 
 
 def test_required_privileges_are_unique_and_from_the_asr_list():

@@ -10,12 +10,18 @@ from pyVmomi import vim
 
 from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_lookup import ManagedObject
 from ansible_collections.siterecovery.master_target.plugins.modules import failback_readiness_info as module_under_test
+from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_client import VSphereError
 from ansible_collections.siterecovery.master_target.plugins.modules.failback_readiness_info import (
+    choose_vms,
+    group_moids,
     master_target_rows,
     missing_privileges,
     moid,
+    object_labels,
+    privilege_objects,
     resolve,
     vm_facts,
+    vm_labels,
 )
 
 
@@ -42,6 +48,39 @@ def test_resolve_by_name_path_and_datacenter():
     found, matches, near = resolve(VMS, "asr-mt-1")
     assert found is None and matches == [] and near == ["asr-mt-01"]
     assert resolve(VMS, "asr-mt-01")[1] == ["/DC0/vm/asr/asr-mt-01", "/DC1/vm/asr/asr-mt-01"]
+    assert resolve(VMS, "vm-3")[0].moid == "vm-3" and resolve(VMS, "vm-3", "DC1")[0] is None
+    assert resolve(VMS, "vm/teamA/dup-vm")[0].moid == "vm-2" and resolve(VMS, "DC0/vm/teamB/dup-vm")[0].moid == "vm-3"
+
+
+def test_choose_vms_reads_each_vm_once():
+    params = dict(master_targets=["asr-mt-01", "/DC0/vm/asr/asr-mt-01"], datacenter="DC0",
+                  protected_vms=["teamA/dup-vm", "teamB/dup-vm", "/DC0/vm/teamA/dup-vm", "vm-3", "asr/asr-mt-01", "nope/x"])
+    not_found, chosen, moids, repeats = choose_vms(VMS, params)
+    assert [vm.moid for vm in chosen["master_targets"]] == ["vm-1"] and [vm.moid for vm in chosen["protected_vms"]] == ["vm-2", "vm-3"]
+    assert repeats == [("master target", "/DC0/vm/asr/asr-mt-01", "vm-1", "master target", "asr-mt-01"),
+                       ("protected VM", "/DC0/vm/teamA/dup-vm", "vm-2", "protected VM", "teamA/dup-vm"),
+                       ("protected VM", "vm-3", "vm-3", "protected VM", "teamB/dup-vm"),
+                       ("protected VM", "asr/asr-mt-01", "vm-1", "master target", "asr-mt-01")]
+    assert moids[("protected_vms", "vm-3")] == "vm-3" and [row["objects"] for row in not_found] == [["nope/x"]]
+    assert "for a VM named 'nope/x', give 'nope%2fx' or its path" in not_found[0]["message"]
+
+
+def test_labels_are_paths_only_for_names_shared_in_the_report():
+    chosen = [VMS[0], VMS[1], VMS[2]]
+    labels = vm_labels(chosen, VMS)
+    assert labels["vm-2"] == ("/DC0/vm/teamA/dup-vm", "name: dup-vm, folder: /DC0/vm/teamA")
+    # asr-mt-01 is alone in the report (its name), but not in the inventory (the fix gives its folder).
+    assert labels["vm-1"] == ("asr-mt-01", "name: asr-mt-01, folder: /DC0/vm/asr")
+    assert vm_labels([VMS[1]], VMS)["vm-2"][0] == "dup-vm"
+    hosts = {key: ManagedObject(vim.HostSystem(key), {"name": name}) for key, name in (("host-1", "esx"), ("host-2", "esx"), ("host-3", "b"))}
+    assert object_labels(hosts) == {"host-1": "esx (host-1)", "host-2": "esx (host-2)", "host-3": "b"}
+
+
+def test_group_moids_by_vm_and_refuses_one_vm_in_two_groups():
+    moids = {("protected_vms", "a"): "vm-1", ("protected_vms", "dir/a"): "vm-1", ("protected_vms", "b"): "vm-2"}
+    assert group_moids([["a", "dir/a", "b"], ["gone"]], moids) == [["vm-1", "vm-2"], []]
+    with pytest.raises(VSphereError, match="group 2 names 'dir/a', the VM vm-1 that group 1 names as 'a'"):
+        group_moids([["a"], ["dir/a"]], moids)
 
 
 def test_vm_facts_from_properties():
@@ -60,7 +99,11 @@ def test_vm_facts_from_properties():
     vm.path = "/DC0/vm/asr/asr-mt-01"
     facts = vm_facts(vm, {"host-34": "esx01"})
     assert facts["host"] == "esx01" and facts["host_moid"] == "host-34" and facts["datastores"] == ["datastore-1"]
-    assert facts["controllers"] == [dict(bus=0, type="paravirtual", label="SCSI controller 0")]
+    assert facts["controllers"] == [dict(bus=0, type="paravirtual", label="SCSI controller 0", key=1000,
+                                         devices=[dict(label="Hard disk 1", unit=0, kind="disk")])]
+    assert facts["name"] == facts["vm_name"] == "asr-mt-01" and facts["selection"] == "name: asr-mt-01"
+    labelled = vm_facts(vm, {}, "/DC0/vm/asr/asr-mt-01", "name: asr-mt-01, folder: /DC0/vm/asr")
+    assert labelled["name"] == "/DC0/vm/asr/asr-mt-01" and labelled["vm_name"] == "asr-mt-01"
     assert facts["disks"][0]["size_gb"] == 100 and facts["marker"] == "6000C291-aaaa" and facts["snapshots"] == []
     assert facts["guest_family"] == "linux" and facts["tools"]["running"] and facts["power_state"] == "poweredOn"
     assert moid(None) is None
@@ -80,15 +123,37 @@ def test_master_target_rows_follow_the_documented_order():
     assert all(item["master_target"] == "mt" for item in rows)
 
 
-def test_missing_privileges_by_entity_name():
-    answer = [
-        vim.AuthorizationManager.EntityPrivilege(entity=vim.VirtualMachine("vm-1"), privAvailability=[
-            vim.AuthorizationManager.PrivilegeAvailability(privId="Task.Create", isGranted=False),
-            vim.AuthorizationManager.PrivilegeAvailability(privId="System.Read", isGranted=True)]),
-        vim.AuthorizationManager.EntityPrivilege(entity=vim.HostSystem("host-9"), privAvailability=[
-            vim.AuthorizationManager.PrivilegeAvailability(privId="Task.Create", isGranted=True)]),
+def test_missing_privileges_judges_each_object_on_the_privileges_of_its_kind():
+    def answer(entity, **granted):
+        return vim.AuthorizationManager.EntityPrivilege(entity=entity, privAvailability=[
+            vim.AuthorizationManager.PrivilegeAvailability(privId=privilege.replace("_", "."), isGranted=value) for privilege, value in granted.items()])
+
+    availability = [
+        answer(vim.VirtualMachine("vm-1"), Datastore_AllocateSpace=False, VirtualMachine_State_RemoveSnapshot=False, Task_Create=False),
+        answer(vim.Datastore("datastore-1"), Datastore_AllocateSpace=False, VirtualMachine_State_RemoveSnapshot=False),
+        answer(vim.Network("network-7"), Network_Assign=True, Datastore_AllocateSpace=False),
     ]
-    assert missing_privileges(answer, {"vm-1": "asr-mt-01"}) == {"asr-mt-01": ["Task.Create"], "host-9": []}
+    objects = {"vm-1": ("asr-mt-01", "vm"), "datastore-1": ("vmfs-mt-01", "datastore"), "network-7": ("VM Network", "network")}
+    assert missing_privileges(availability, objects) == [
+        dict(name="asr-mt-01", kind="vm", missing=["VirtualMachine.State.RemoveSnapshot"]),
+        dict(name="vmfs-mt-01", kind="datastore", missing=["Datastore.AllocateSpace"]),
+        dict(name="VM Network", kind="network", missing=[]),
+    ]
+
+
+def test_privilege_objects_are_the_vms_their_folders_datastores_pools_and_the_protected_vms_networks():
+    def record(key, parent, datastores, pool, networks):
+        props = {"parent": vim.Folder(parent), "datastore": [vim.Datastore(ds) for ds in datastores], "resourcePool": vim.ResourcePool(pool),
+                 "network": [vim.Network(n) for n in networks]}
+        return ManagedObject(vim.VirtualMachine(key), props)
+
+    details = {"vm-1": record("vm-1", "group-asr", ["datastore-1"], "resgroup-1", ["network-1"]),
+               "vm-2": record("vm-2", "group-prod", ["datastore-2", "datastore-1"], "resgroup-1", ["dvportgroup-1", "network-1"])}
+    found = privilege_objects([dict(moid="vm-1"), dict(moid="vm-2")], details, {"vm-2"})
+    assert {key: kind for key, (_ref, kind) in found.items()} == {
+        "vm-1": "vm", "group-asr": "vm_folder", "datastore-1": "datastore", "resgroup-1": "resource_pool",
+        "vm-2": "vm", "group-prod": "vm_folder", "datastore-2": "datastore", "dvportgroup-1": "network", "network-1": "network"}
+    assert isinstance(found["dvportgroup-1"][0], vim.Network) and found["vm-1"][0] is details["vm-1"].obj
 
 
 @pytest.mark.parametrize(
@@ -97,6 +162,8 @@ def test_missing_privileges_by_entity_name():
         (dict(), "missing required arguments: master_targets"),
         (dict(master_targets=[]), "master_targets is empty"),
         (dict(master_targets=["asr-mt-01"], retention_disk_min_gb=0), "retention_disk_min_gb must be at least 1"),
+        (dict(master_targets=["asr-mt-01"], protected_vms=["a"], replication_groups=[["a", "b"]]),
+         "replication_groups: group 1 names 'b', which is not in protected_vms"),
     ],
 )
 def test_arguments_are_checked_before_connecting(monkeypatch, capsys, args, message):

@@ -128,6 +128,21 @@ def test_drs_spec():
     assert edit.operation == "edit" and edit.info.enabled is True and edit.info.behavior == "manual"
     remove = drs_spec(VM, "remove", "manual").drsVmConfigSpec[0]
     assert remove.operation == "remove" and remove.removeKey == VM
+    assert drs_spec(VM, "add", "disabled").drsConfig is None
+
+
+def test_drs_spec_switches_vm_overrides_on_in_the_same_spec():
+    spec = drs_spec(VM, "add", "disabled", switch_on=True)
+    assert spec.drsConfig.enableVmBehaviorOverrides is True and spec.drsConfig.enabled is None and spec.drsConfig.defaultVmBehavior is None
+    assert spec.drsVmConfigSpec[0].operation == "add"
+    only = drs_spec(VM, None, "disabled", switch_on=True)
+    assert only.drsConfig.enableVmBehaviorOverrides is True and not only.drsVmConfigSpec
+
+
+def test_verify_refuses_vm_overrides_that_read_back_off():
+    entry = dict(name="C", after={"enabled": False, "behavior": None}, vm_overrides_switched_on=True, vm_overrides_enabled=False)
+    with pytest.raises(VSphereError, match="switching on VM overrides in cluster 'C', but they read back as switched off"):
+        verify([dict(step("DRS", "cluster 'C'", None), entry=entry)], "present")
 
 
 def step(kind, where, after, level="disabled"):

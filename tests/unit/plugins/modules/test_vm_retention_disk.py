@@ -5,7 +5,6 @@ import re
 import pytest
 from pyVmomi import vim
 
-from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_client import VSphereError
 from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_lookup import ManagedObject
 from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_devices import (
     datastore_of_path,
@@ -15,20 +14,16 @@ from ansible_collections.siterecovery.master_target.plugins.module_utils._vspher
     uuid_hex,
 )
 from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_devices import marker_option as marker_of
+from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_retention import PENDING_KEY
 from ansible_collections.siterecovery.master_target.plugins.modules.vm_retention_disk import (
     GIB,
     MARKER_KEY,
     add_disk_spec,
-    check_space,
-    choose_slot,
-    datastore_problem,
-    free_units,
     grow_spec,
-    marker_correction,
     new_disk_uuid,
+    record_options,
     remove_spec,
-    resolve_datastore,
-    size_change,
+    retention_datastores,
 )
 
 UUID = "6000C29a-b1b5-1bf8-40d7-a2e2c43fb182"
@@ -85,81 +80,10 @@ def test_guest_ids_of_no_or_malformed_uuid():
     assert guest_ids("6000c29") == dict(by_id=None, wwid=None)
 
 
-def test_marker_correction_only_when_vcenter_changed_the_uuid():
-    assert marker_correction(UUID, UUID.upper(), "d") is None
-    other = "6000C291-1111-2222-3333-444444444444"
-    assert marker_correction(UUID, other, "d") == other
-    with pytest.raises(VSphereError, match="d has no backing UUID"):
-        marker_correction(UUID, None, "d")
-
-
 def test_new_disk_uuid_has_vmware_form_and_is_random():
     first, second = new_disk_uuid(), new_disk_uuid()
     assert re.fullmatch(r"6000C29[0-9a-f]-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", first)
     assert first != second
-
-
-# --- controller and unit ------------------------------------------------------------------------
-
-
-def test_free_units_skip_the_controllers_own_unit_and_used_ones():
-    devices = lsi_vm(units=(0, 1, 2))
-    assert free_units(devices, devices[0]) == [3, 4, 5, 6, 8, 9, 10, 11, 12, 13, 14, 15]
-
-
-def test_free_units_default_own_unit_is_7():
-    ctrl = controller(vim.vm.device.VirtualLsiLogicController, 1000, 0)
-    ctrl.scsiCtlrUnitNumber = None
-    assert 7 not in free_units([ctrl], ctrl) and len(free_units([ctrl], ctrl)) == 15
-
-
-def test_choose_slot_first_lsi_controller_with_room():
-    full = [u for u in range(16) if u != 7]
-    devices = (
-        [controller(vim.vm.device.VirtualLsiLogicController, 1001, 1), controller(vim.vm.device.VirtualLsiLogicSASController, 1000, 0)]
-        + [disk(2000 + u, 1000, u) for u in full]
-        + [disk(2100, 1001, 0)]
-    )
-    ctrl, unit = choose_slot(devices, None, "/DC0/vm/mt")
-    assert (ctrl.busNumber, unit) == (1, 1)
-
-
-def test_choose_slot_on_the_asked_bus():
-    devices = lsi_vm() + [controller(vim.vm.device.VirtualLsiLogicController, 1001, 1)]
-    ctrl, unit = choose_slot(devices, 1, "mt")
-    assert (ctrl.key, unit) == (1001, 0)
-
-
-def test_choose_slot_without_lsi_controller_points_to_vm_scsi_controller():
-    devices = [controller(vim.vm.device.ParaVirtualSCSIController, 1000, 0), disk(2000, 1000, 0)]
-    with pytest.raises(VSphereError, match=r"VM mt has no LSI Logic SCSI controller \(its SCSI controllers: bus 0 \(paravirtual\)\).*vm_scsi_controller"):
-        choose_slot(devices, None, "mt")
-
-
-def test_choose_slot_bus_errors():
-    devices = lsi_vm() + [controller(vim.vm.device.ParaVirtualSCSIController, 1001, 1)]
-    with pytest.raises(VSphereError, match="no SCSI controller on bus 3"):
-        choose_slot(devices, 3, "mt")
-    with pytest.raises(VSphereError, match="bus 1 of VM mt is paravirtual, not LSI Logic"):
-        choose_slot(devices, 1, "mt")
-
-
-def test_choose_slot_all_units_taken():
-    devices = lsi_vm(units=[u for u in range(16) if u != 7])
-    with pytest.raises(VSphereError, match="No free unit number on bus 0 \\(lsilogicsas\\)"):
-        choose_slot(devices, None, "mt")
-
-
-# --- sizes ------------------------------------------------------------------------------------
-
-
-def test_size_change():
-    assert size_change(GIB, 1, False, "d") is False
-    assert size_change(GIB, 2, True, "d") is True
-    with pytest.raises(VSphereError, match="d is 1 GB, smaller than size_gb 2 GB. Set grow: true"):
-        size_change(GIB, 2, False, "d")
-    with pytest.raises(VSphereError, match="d is 1.5 GB, larger than size_gb 1 GB: a disk is never shrunk"):
-        size_change(GIB + GIB // 2, 1, True, "d")
 
 
 def test_gib():
@@ -167,53 +91,13 @@ def test_gib():
     assert gib(GIB + GIB // 4) == 1.25
 
 
-def test_check_space_only_when_more_than_free():
+def test_retention_datastores_adds_the_uncommitted_bytes_to_the_shared_facts():
     ds = datastore("vmfs-a", free=10 * GIB)
-    check_space(ds, 0, "thin")
-    check_space(ds, 10 * GIB, "exactly the free space")
-    with pytest.raises(VSphereError, match="Datastore 'vmfs-a' has 10 GB free, not enough for a new 11 GB disk \\(11 GB, thick provisioned\\)"):
-        check_space(ds, 11 * GIB, "a new 11 GB disk")
-
-
-# --- datastores -------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    "ds, problem",
-    [
-        (datastore("a"), None),
-        (datastore("a", kind="vsan"), None),
-        (datastore("a", kind="NFS"), "is an NFS datastore (NFS)"),
-        (datastore("a", kind="NFS41"), "is an NFS datastore (NFS41)"),
-        (datastore("a", kind="VVOL"), "is of type VVOL"),
-        (datastore("a", accessible=False), "is not accessible"),
-        (datastore("a", mounts=(("host-2", "readWrite", True),)), "is not mounted on the VM's host (host-1)"),
-        (datastore("a", mounts=(("host-1", "readWrite", False),)), "is not mounted on the VM's host (host-1)"),
-        (datastore("a", mounts=(("host-1", "readOnly", True),)), "is mounted readOnly on the VM's host (host-1)"),
-    ],
-)
-def test_datastore_problem(ds, problem):
-    found = datastore_problem(ds, "host-1")
-    assert (found if problem is None else found[: len(problem)]) == problem
-
-
-def test_datastore_problem_names_the_host_by_name_when_known():
-    ds = datastore("a", mounts=(("host-1", "readOnly", True),))
-    assert datastore_problem(ds, "host-1", "esx-01.lab.local").startswith("is mounted readOnly on the VM's host esx-01.lab.local (host-1),")
-
-
-def test_resolve_datastore_unknown_lists_usable_ones():
-    datastores = [datastore("vmfs-b"), datastore("vmfs-a"), datastore("nfs", kind="NFS")]
-    with pytest.raises(VSphereError, match="Datastore 'x' was not found. Datastores usable for the retention disk of VM mt: vmfs-a, vmfs-b. "):
-        resolve_datastore(datastores, "x", "host-1", "mt")
-    with pytest.raises(VSphereError, match="Datastore 'nfs' is an NFS datastore"):
-        resolve_datastore(datastores, "nfs", "host-1", "mt")
-
-
-def test_resolve_datastore_same_name_picks_the_one_the_host_mounts():
-    other = datastore("shared", mounts=(("host-9", "readWrite", True),), moid="ds-other")
-    mine = datastore("shared", moid="ds-mine")
-    assert resolve_datastore([other, mine], "shared", "host-1", "mt") is mine
+    ds.props.update({"summary.capacity": 20 * GIB, "summary.uncommitted": 5 * GIB, "summary.maintenanceMode": "normal"})
+    (facts,) = retention_datastores([ds])
+    assert (facts["name"], facts["capacity"], facts["free_space"], facts["uncommitted"], facts["maintenance_mode"]) == (
+        "vmfs-a", 20 * GIB, 10 * GIB, 5 * GIB, "normal")
+    assert facts["mounts"] == {"host-1": dict(mounted=True, accessible=True, access_mode="readWrite")}
 
 
 def test_datastore_of_path():
@@ -225,9 +109,9 @@ def test_datastore_of_path():
 
 
 @pytest.mark.parametrize("provisioning, thin, eager", [("thin", True, False), ("thick", False, False), ("eager_zeroed", False, True)])
-def test_add_disk_spec_creates_the_disk_and_writes_the_marker_in_one_spec(provisioning, thin, eager):
+def test_add_disk_spec_creates_the_disk_and_writes_the_marker_and_its_slot_in_one_spec(provisioning, thin, eager):
     ds = vim.Datastore("ds-1")
-    spec = add_disk_spec(1000, 2, 1024, ds, "vmfs-mt-01", provisioning, UUID)
+    spec = add_disk_spec(1000, 1, 2, 1024, ds, "vmfs-mt-01", provisioning, UUID)
     (change,) = spec.deviceChange
     assert (change.operation, change.fileOperation) == ("add", "create")
     new = change.device
@@ -236,7 +120,12 @@ def test_add_disk_spec_creates_the_disk_and_writes_the_marker_in_one_spec(provis
     backing = new.backing
     assert (backing.fileName, backing.datastore, backing.uuid, backing.diskMode) == ("[vmfs-mt-01]", ds, UUID, "persistent")
     assert (backing.thinProvisioned, backing.eagerlyScrub) == (thin, eager)
-    assert [(o.key, o.value) for o in spec.extraConfig] == [(MARKER_KEY, UUID)]
+    assert [(o.key, o.value) for o in spec.extraConfig] == [(MARKER_KEY, UUID), (PENDING_KEY, "scsi1:2")]
+
+
+def test_record_options_name_the_uuid_read_back_and_remove_the_slot():
+    assert [(o.key, o.value) for o in record_options(UUID)] == [(MARKER_KEY, UUID), (PENDING_KEY, "")]
+    assert [o.key for o in record_options(UUID, "SiteRecovery.RetentionDisk.UUID", "x.pending")] == ["SiteRecovery.RetentionDisk.UUID", "x.pending"]
 
 
 def test_grow_spec_sets_both_capacity_fields():
@@ -255,6 +144,8 @@ def test_remove_spec_detaches_unless_delete_files_and_removes_the_marker():
     assert [(c.operation, c.fileOperation) for c in destroy.deviceChange] == [("remove", "destroy")]
     assert [o.key for o in destroy.extraConfig] == ["SiteRecovery.RetentionDisk.UUID"]
     assert remove_spec(None, False).deviceChange == []
+    pending = remove_spec(target, False, MARKER_KEY, PENDING_KEY)
+    assert [(o.key, o.value) for o in pending.extraConfig] == [(MARKER_KEY, ""), (PENDING_KEY, "")]
 
 
 def test_disk_record():
