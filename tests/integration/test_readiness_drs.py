@@ -9,33 +9,14 @@ dsc-failback and runs in the DRS cluster DC0_C0 (fully automated).
 
 from __future__ import annotations
 
-import time
-
-from pyVmomi import vim, vmodl
+from pyVmomi import vim
 
 from support.ansible import run_module
 from support.vcsim import read_props_list
-from support.vsphere import find_vm_object
+from support.vsphere import find_vm_object, wait_state
 
 MODULE = "failback_readiness_info"
 ROW = "master_target.migration_exclusion"
-
-
-def wait_state(si, task):
-    """Wait for a task by polling info.state only: pyVmomi refuses to read the whole info of the
-    simulator's Storage DRS task (its entity is the StorageResourceManager)."""
-    collector = vmodl.query.PropertyCollector
-    spec = collector.FilterSpec(objectSet=[collector.ObjectSpec(obj=task)],
-                                propSet=[collector.PropertySpec(type=vim.Task, pathSet=["info.state", "info.error"])])
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        result = si.content.propertyCollector.RetrievePropertiesEx([spec], collector.RetrieveOptions())
-        props = {prop.name: prop.val for prop in result.objects[0].propSet}
-        if props["info.state"] == "success":
-            return
-        assert props["info.state"] != "error", props.get("info.error")
-        time.sleep(0.05)
-    raise AssertionError(f"task {task._moId} did not finish")
 
 
 def named(si, obj_type, name):

@@ -7,16 +7,16 @@ Run: /tmp/venv/bin/python -m pytest tests/integration/test_scene.py -q
 
 import os
 import sys
-import time
 
 import pytest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))  # until pytest.ini sets pythonpath
 
 from support.vcsim import read_props, read_props_list, start_vcsim  # noqa: E402
+from support.vsphere import task_outcome  # noqa: E402
 
 pyVmomi = pytest.importorskip("pyVmomi")
-from pyVmomi import vim, vmodl  # noqa: E402
+from pyVmomi import vim  # noqa: E402
 
 CLUSTER_HOSTS = ["DC0_C0_H0", "DC0_C0_H1", "DC0_C0_H2"]
 
@@ -40,20 +40,6 @@ def host_names(si):
 
 def vm_entries(si, name, paths):
     return [e for e in read_props_list(si, "VirtualMachine", paths) if e["name"] == name]
-
-
-def wait_task(si, task, timeout=10):
-    """Wait for a task through RetrievePropertiesEx; return {info.state, info.error}."""
-    pc = vmodl.query.PropertyCollector
-    spec = pc.FilterSpec(objectSet=[pc.ObjectSpec(obj=task)],
-                         propSet=[pc.PropertySpec(type=vim.Task, pathSet=["info.state", "info.error"])])
-    deadline = time.monotonic() + timeout
-    while True:
-        res = si.RetrieveContent().propertyCollector.RetrievePropertiesEx([spec], pc.RetrieveOptions())
-        info = {p.name: p.val for p in res.objects[0].propSet}
-        if info["info.state"] in ("success", "error") or time.monotonic() > deadline:
-            return info
-        time.sleep(0.05)
 
 
 # --- server basics -----------------------------------------------------------
@@ -248,7 +234,7 @@ def test_vm_operations(fresh):
     si, vms = fresh
     mt = vms["asr-mt-01"]
 
-    res = wait_task(si, mt.ReconfigVM_Task(vim.vm.ConfigSpec(
+    res = task_outcome(si, mt.ReconfigVM_Task(vim.vm.ConfigSpec(
         extraConfig=[vim.option.OptionValue(key="disk.EnableUUID", value="TRUE")])))
     assert res["info.state"] == "success"
     assert extra(read_props(si, "VirtualMachine", ["config.extraConfig"], names=["asr-mt-01"])["asr-mt-01"])[
@@ -256,18 +242,18 @@ def test_vm_operations(fresh):
 
     tree = read_props(si, "VirtualMachine", ["snapshot"], names=["asr-mt-01"])["asr-mt-01"]["snapshot"]
     child = tree.rootSnapshotList[0].childSnapshotList[0].snapshot
-    assert wait_task(si, child.RemoveSnapshot_Task(removeChildren=False))["info.state"] == "success"
+    assert task_outcome(si, child.RemoveSnapshot_Task(removeChildren=False))["info.state"] == "success"
     tree = read_props(si, "VirtualMachine", ["snapshot"], names=["asr-mt-01"])["asr-mt-01"]["snapshot"]
     assert [s.name for s in tree.rootSnapshotList] == ["before-patch"] and not tree.rootSnapshotList[0].childSnapshotList
 
-    assert wait_task(si, mt.RemoveAllSnapshots_Task())["info.state"] == "success"
+    assert task_outcome(si, mt.RemoveAllSnapshots_Task())["info.state"] == "success"
     assert "snapshot" not in read_props(si, "VirtualMachine", ["snapshot"], names=["asr-mt-01"])["asr-mt-01"]
 
-    assert wait_task(si, mt.PowerOffVM_Task())["info.state"] == "success"
-    err = wait_task(si, mt.PowerOffVM_Task())  # already off: the task fails, error readable
+    assert task_outcome(si, mt.PowerOffVM_Task())["info.state"] == "success"
+    err = task_outcome(si, mt.PowerOffVM_Task())  # already off: the task fails, error readable
     assert err["info.state"] == "error" and isinstance(err["info.error"], vim.fault.InvalidPowerState)
 
-    assert wait_task(si, vms["asr-mt-02"].CreateSnapshot_Task("s1", "", False, False))["info.state"] == "success"
+    assert task_outcome(si, vms["asr-mt-02"].CreateSnapshot_Task("s1", "", False, False))["info.state"] == "success"
     assert vms["asr-mt-02"].snapshot.rootSnapshotList[0].name == "s1"
 
 
@@ -276,7 +262,7 @@ def test_controller_conversion_in_one_reconfigure(fresh):
     same key/bus, re-point the disks (edit controllerKey), all in one spec."""
     si, vms = fresh
     mt = vms["asr-mt-01"]
-    assert wait_task(si, mt.PowerOffVM_Task())["info.state"] == "success"
+    assert task_outcome(si, mt.PowerOffVM_Task())["info.state"] == "success"
     devs = read_props(si, "VirtualMachine", ["config.hardware.device"], names=["asr-mt-01"])["asr-mt-01"]
     pv = controllers(devs)[0]
     new = vim.vm.device.VirtualLsiLogicSASController(
@@ -287,7 +273,7 @@ def test_controller_conversion_in_one_reconfigure(fresh):
     for d in disks(devs):
         d.controllerKey = new.key
         changes.append(vim.vm.device.VirtualDeviceSpec(operation="edit", device=d))
-    assert wait_task(si, mt.ReconfigVM_Task(vim.vm.ConfigSpec(deviceChange=changes)))["info.state"] == "success"
+    assert task_outcome(si, mt.ReconfigVM_Task(vim.vm.ConfigSpec(deviceChange=changes)))["info.state"] == "success"
 
     after = read_props(si, "VirtualMachine", ["config.hardware.device", "summary.config.numVirtualDisks"],
                        names=["asr-mt-01"])["asr-mt-01"]
@@ -304,7 +290,7 @@ def test_storage_drs_vm_override_is_stored(fresh):
     spec = vim.storageDrs.ConfigSpec(vmConfigSpec=[vim.storageDrs.VmConfigSpec(
         operation="add", info=vim.storageDrs.VmConfigInfo(vm=vms["asr-mt-01"], enabled=False))])
     srm = si.RetrieveContent().storageResourceManager
-    assert wait_task(si, srm.ConfigureStorageDrsForPod_Task(pod, spec, True))["info.state"] == "success"
+    assert task_outcome(si, srm.ConfigureStorageDrsForPod_Task(pod, spec, True))["info.state"] == "success"
     cfg = read_props(si, "StoragePod", ["podStorageDrsEntry"])["dsc-failback"]["podStorageDrsEntry"].storageDrsConfig
     assert [(c.vm._moId, c.enabled) for c in cfg.vmConfig] == [(vms["asr-mt-01"]._moId, False)]
     assert cfg.podConfig.enabled is True

@@ -6,38 +6,16 @@ cluster DC0_C0; prod-db-01 is on vmfs-prod-02 (no datastore cluster) in DC0_C0.
 
 from __future__ import annotations
 
-import time
-
-from pyVmomi import vim, vmodl
+from pyVmomi import vim
 
 from support.ansible import run_module
 from support.vcsim import read_props, read_props_list
-from support.vsphere import find_vm_object
+from support.vsphere import find_vm_object, wait_state
 
 MODULE = "vm_migration_exclusion"
 POD = "dsc-failback"
 CLUSTER = "DC0_C0"
 POD_VM_CONFIG = "podStorageDrsEntry.storageDrsConfig.vmConfig"
-
-
-def wait_state(si, task):
-    """Wait for a task by polling info.state with the PropertyCollector.
-
-    pyVim's WaitForTask cannot wait for ConfigureStorageDrsForPod_Task here: the simulator's task
-    names the StorageResourceManager as its entity, which pyVmomi's type check refuses.
-    """
-    collector = vmodl.query.PropertyCollector
-    spec = collector.FilterSpec(objectSet=[collector.ObjectSpec(obj=task)],
-                                propSet=[collector.PropertySpec(type=vim.Task, pathSet=["info.state", "info.error"])])
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        result = si.content.propertyCollector.RetrievePropertiesEx([spec], collector.RetrieveOptions())
-        props = {prop.name: prop.val for prop in result.objects[0].propSet}
-        if props["info.state"] == "success":
-            return
-        assert props["info.state"] != "error", props.get("info.error")
-        time.sleep(0.05)
-    raise AssertionError(f"task {task._moId} did not finish")
 
 
 def vm_moid(si, name):

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import time
+
 from pyVim.task import WaitForTask
-from pyVmomi import vim
+from pyVmomi import vim, vmodl
 
 from support.vcsim import read_props
 
@@ -23,6 +25,32 @@ def find_vm_object(si, name):
 
 def wait(task):
     WaitForTask(task)
+
+
+def task_outcome(si, task, timeout=10):
+    """{info.state, info.error} of `task` once it ended, read with the PropertyCollector.
+
+    Only these two paths: pyVmomi refuses to read the whole info of a task whose entity is not a
+    managed entity (the simulator gives its Storage DRS and disk manager tasks their manager).
+    """
+    collector = vmodl.query.PropertyCollector
+    spec = collector.FilterSpec(objectSet=[collector.ObjectSpec(obj=task)],
+                                propSet=[collector.PropertySpec(type=vim.Task, pathSet=["info.state", "info.error"])])
+    deadline = time.monotonic() + timeout
+    while True:
+        result = si.content.propertyCollector.RetrievePropertiesEx([spec], collector.RetrieveOptions())
+        props = {prop.name: prop.val for prop in result.objects[0].propSet}
+        if props["info.state"] in ("success", "error"):
+            return props
+        if time.monotonic() > deadline:
+            raise AssertionError(f"task {task._moId} did not finish within {timeout} s")
+        time.sleep(0.05)
+
+
+def wait_state(si, task):
+    """Wait for `task` (see task_outcome) and assert that it succeeded."""
+    props = task_outcome(si, task)
+    assert props["info.state"] == "success", props.get("info.error")
 
 
 def set_extra_config(si, name, options):
