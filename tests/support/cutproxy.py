@@ -15,14 +15,27 @@ forwards each HTTP request to the simulator over TLS, so it sees every SOAP meth
 cuts one request, then the proxy forwards everything again (the rule is used up):
 
 * ``method``: the SOAP method (``ReconfigVM_Task``, ``RetrievePropertiesEx``...); None: any request.
+* ``index``: cut the request with this global number (1 = the first request the proxy received;
+  see ``calls``), whatever its method (with ``method`` too, both must match).
 * ``nth``: cut the nth matching request (1 = the first).
 * ``after``: count matches only once a request of this method has been forwarded, e.g. the first
   ``RetrievePropertiesEx`` after ``ReconfigVM_Task`` (the module waiting for its task).
 * ``phase``: ``"request"``: the request never reaches vCenter; ``"response"``: vCenter runs it and
   the reply is lost.
 * ``partial``: with phase "response", send the reply's status line, headers and only its first
-  ``partial`` body bytes, then cut (a stream that stops in the middle).
+  ``partial`` body bytes, then cut (a stream that stops in the middle); a float between 0 and 1 is
+  a share of the body (0.5: the first half, at least one byte short of the whole).
 * ``how``: ``"close"`` (the socket is closed without a TLS close_notify) or ``"reset"`` (a TCP RST).
+
+Recording: ``calls`` lists every request the proxy received, cut or not, as ``(index, label)``
+(the label is the SOAP method, or ``"GET /path"`` for a request without one), so a first uncut run
+gives the sequence a fault soak cuts one index at a time (tests/soak)::
+
+    with CutProxy(vcsim.host, vcsim.port) as proxy:
+        run_playbook(...)                       # uncut
+        sequence = list(proxy.calls)            # [(1, "GET /sdk/vimServiceVersions.xml"), (2, "RetrieveServiceContent"), ...]
+    with CutProxy(vcsim.host, vcsim.port) as proxy:
+        proxy.arm(index=17, phase="request")    # the 17th request of the next run never reaches vCenter
 
 Only the standard library, plus the ``openssl`` command for the certificate.
 """
@@ -77,14 +90,17 @@ def _certificate() -> tuple[str, str]:
 
 
 class _Rule:
-    def __init__(self, method, nth, phase, after, partial, how):
+    def __init__(self, method, nth, phase, after, partial, how, index=None):  # pylint: disable=too-many-arguments
         if phase not in ("request", "response"):
             raise ValueError(f"phase must be 'request' or 'response', not {phase!r}")
         if how not in ("close", "reset"):
             raise ValueError(f"how must be 'close' or 'reset', not {how!r}")
         if partial is not None and phase != "response":
             raise ValueError("partial needs phase='response'")
+        if isinstance(partial, float) and not 0 < partial < 1:
+            raise ValueError(f"a float partial is a share of the reply's body, between 0 and 1, not {partial!r}")
         self.method, self.nth, self.phase, self.after, self.partial, self.how = method, nth, phase, after, partial, how
+        self.index = index
         self.started = after is None
         self.seen = 0
 
@@ -198,10 +214,17 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(payload)))
         self.end_headers()
         if rule is not None:
-            self.wfile.write(payload[: rule.partial])
+            self.wfile.write(payload[: _partial_bytes(rule.partial, len(payload))])
             self._cut(rule)
             return
         self.wfile.write(payload)
+
+
+def _partial_bytes(partial, length):
+    """How many body bytes a partial reply sends: ``partial`` bytes, or that share of ``length``."""
+    if isinstance(partial, float):
+        return max(0, min(int(length * partial), length - 1))
+    return partial
 
 
 class CutProxy:
@@ -215,6 +238,7 @@ class CutProxy:
         self.port = None
         self.requests: list[str | None] = []  # SOAP method (None for a GET) of each request forwarded
         self.cuts: list[dict] = []  # what was cut: method, phase, partial, request number
+        self.calls: list[tuple[int, str]] = []  # every request received, cut or not: (index from 1, label)
         self._rule = None
         self._lock = threading.Lock()
         self._server = None
@@ -245,9 +269,10 @@ class CutProxy:
         """``base`` (a simulator's env()) with VMWARE_HOST/VMWARE_PORT pointing at the proxy."""
         return dict(base, VMWARE_HOST=self.host, VMWARE_PORT=str(self.port), VMWARE_VALIDATE_CERTS="false")
 
-    def arm(self, method=None, nth=1, phase="response", after=None, partial=None, how="close"):
-        """Cut the `nth` request calling `method` (see the module docstring); replaces any armed rule."""
-        rule = _Rule(method, nth, phase, after, partial, how)
+    def arm(self, method=None, nth=1, phase="response", after=None, partial=None, how="close", index=None):  # pylint: disable=too-many-arguments
+        """Cut the `nth` request calling `method`, or request number `index` (see the module docstring);
+        replaces any armed rule."""
+        rule = _Rule(method, nth, phase, after, partial, how, index)
         with self._lock:
             self._rule = rule
         return self
@@ -263,15 +288,20 @@ class CutProxy:
     def _match(self, method, command, path):
         """The rule to apply to this request (then used up), or None to forward it."""
         with self._lock:
+            self.calls.append((len(self.calls) + 1, method or f"{command} {path}"))
             rule = self._rule
             if rule is None or not rule.started or (rule.method is not None and rule.method != method):
                 return None
-            rule.seen += 1
-            if rule.seen < rule.nth:
-                return None
+            if rule.index is not None:
+                if rule.index != len(self.calls):
+                    return None
+            else:
+                rule.seen += 1
+                if rule.seen < rule.nth:
+                    return None
             self._rule = None
             self.cuts.append(dict(method=method, command=command, path=path, phase=rule.phase, partial=rule.partial,
-                                  how=rule.how, request=len(self.requests) + 1))
+                                  how=rule.how, request=len(self.requests) + 1, index=len(self.calls)))
             return rule
 
     def _forwarded(self, method):
