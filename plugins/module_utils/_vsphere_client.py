@@ -15,6 +15,7 @@ import importlib.metadata
 import socket
 import ssl
 import sys
+from xml.etree.ElementTree import ParseError
 from xml.parsers.expat import ExpatError
 
 from ansible.module_utils.basic import env_fallback, missing_required_lib
@@ -37,8 +38,9 @@ PYVMOMI_FLOOR = "8.0.3.0.1"
 
 # What pyVmomi raises when the connection to vCenter breaks in the middle of a call: the socket
 # closed or reset (http.client.RemoteDisconnected is a ConnectionResetError), a timeout, a TLS
-# error, a reply cut short (IncompleteRead, or ExpatError when the SOAP parser hits the cut).
-CONNECTION_ERRORS = (ConnectionError, TimeoutError, ssl.SSLError, http.client.HTTPException, ExpatError)
+# error, a reply cut short (IncompleteRead, or ExpatError when the SOAP parser hits the cut, or
+# ElementTree's ParseError when the API version probe's /sdk/vimServiceVersions.xml is cut).
+CONNECTION_ERRORS = (ConnectionError, TimeoutError, ssl.SSLError, http.client.HTTPException, ExpatError, ParseError)
 
 
 class VSphereError(Exception):
@@ -119,7 +121,7 @@ class VSphereClient:
 
 def connection_error_text(error):
     """Pure: what broke, for a message: the reply cut short, or the error's own words with its type."""
-    if isinstance(error, (ExpatError, http.client.IncompleteRead)):
+    if isinstance(error, (ExpatError, ParseError, http.client.IncompleteRead)):
         return f"the reply was cut short: {type(error).__name__}: {error}"
     return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
 
@@ -210,6 +212,11 @@ def connect(params):
                 f"The TLS certificate of vCenter {where} is not trusted ({error}). Trust the vCenter CA: add its certificate to this "
                 "machine's trust store, or point the SSL_CERT_FILE environment variable at a PEM file holding it. Or set "
                 "validate_certs: false (VMWARE_VALIDATE_CERTS=false) if you accept an unverified connection."
+            ) from None
+        if isinstance(error, (ExpatError, ParseError, http.client.HTTPException)):
+            raise VSphereError(
+                f"The connection to vCenter {where} broke while logging in ({connection_error_text(error)}). Nothing was changed. "
+                "Check the network path to vCenter (proxies, firewalls, load balancers) and that vCenter is up, then run the task again."
             ) from None
         if isinstance(error, (OSError, ssl.SSLError)):
             raise VSphereError(f"Cannot connect to vCenter {where}: {error}. Check the hostname, port and proxy options.") from None

@@ -135,6 +135,8 @@ def retention_disk_step(vm_path, devices, extra_config, datastores, host, size_g
     if found.to_record:
         reasons.append(f"The retention disk ({record['label']}) added by an interrupted run is found by its pending slot: its UUID "
                        f"{record['uuid']} would be recorded in the marker.")
+    if found.leftover_pending:
+        reasons.append(f"The pending slot {found.pending_key}={found.pending} that an interrupted run left next to the marker would be removed.")
     if reasons:
         return step(True, " ".join(reasons), disk=record)
     return step(False, f"The retention disk ({record['label']}, {record['size_gb']} GB on {record['datastore']}) is in place.", disk=record)

@@ -49,6 +49,9 @@ class RetentionDisk(NamedTuple):
     """The retention disk as found: the disk (None when there is none), the marker and the pending slot.
 
     `to_record` is true when the disk was found by the pending slot only: the marker must be set to its uuid.
+    `leftover_pending` is true when the marker names the disk and a pending slot is still set: a run recorded
+    the uuid but the reply was lost before it learnt so, or an older run left it; the slot is removed, so
+    that the VM's options end as an uncut run leaves them.
     """
 
     disk: object
@@ -57,6 +60,7 @@ class RetentionDisk(NamedTuple):
     pending_key: str
     pending: str
     to_record: bool
+    leftover_pending: bool = False
 
 
 def slot_text(bus, unit):
@@ -79,7 +83,8 @@ def disk_at(devices, bus, unit):
 
 
 def find_retention_disk(devices, extra_config, vm_path):
-    """Pure: the VM's retention disk: the disk the marker names, else the disk at the pending slot.
+    """Pure: the VM's retention disk: the disk the marker names (a pending slot next to it is a leftover), else
+    the disk at the pending slot.
 
     Raises when the marker names several disks. A marker naming no disk (and no disk at the pending
     slot) gives disk None with the marker set: see refuse_stale_marker.
@@ -95,7 +100,7 @@ def find_retention_disk(devices, extra_config, vm_path):
             "fix the duplicate disk UUIDs in vCenter. Nothing was changed."
         )
     if marked:
-        return RetentionDisk(marked[0], marker_key, marker, pending_key, pending, False)
+        return RetentionDisk(marked[0], marker_key, marker, pending_key, pending, False, bool((pending or "").strip()))
     slot = parse_slot(pending)
     added = disk_at(devices, *slot) if slot else None
     return RetentionDisk(added, marker_key, marker, pending_key, pending, added is not None)

@@ -23,8 +23,9 @@ description:
     reconfiguration, sets the marker to the UUID the disk really has and removes the slot.
   - Should a run stop between the two reconfigurations (a lost connection), the next run finds the
     disk at the recorded slot and records its UUID (RV(operation=recorded)) instead of adding a second
-    disk, and O(state=absent) detaches that disk. A slot left next to a marker that names a disk is
-    ignored.
+    disk, and O(state=absent) detaches that disk. A slot left next to a marker that names a disk
+    (the second reconfiguration was applied but its reply lost) is removed, also
+    RV(operation=recorded), so the VM ends with the options a run without a cut leaves.
   - When the marker names a UUID that no disk of the VM has (the disk was removed or replaced
     outside this module), the module fails and changes nothing. Run it with O(state=absent) to clear
     the stale marker, then with O(state=present) to add a new disk.
@@ -453,23 +454,26 @@ def ensure_size(module, client, vm, found, record, datastores):
     what = f"The retention disk of VM {vm.path} ({record['label']}, {record['file_name']})"
     plan = plan_existing_disk(found.disk, record, datastores, params["size_gb"], params["grow"], params["datastore"], what)
     grow, overcommit = plan["grow"], plan["overcommit"]
-    uuid = recorded_uuid(found.disk, what) if found.to_record else None
+    record_marker = found.to_record or found.leftover_pending
+    uuid = recorded_uuid(found.disk, what) if record_marker else None
     after = dict(record, size_gb=params["size_gb"]) if grow else record
     changes = Changes()
     changes.compare("retention_disk", summary(record), summary(after))
-    if found.to_record:
+    if record_marker:
         # The disk an earlier run added, found by its pending slot: that run stopped before it recorded the uuid.
+        # Or the uuid is recorded but the slot is still set (the reply of the recording reconfigure was lost).
         changes.compare("marker", found.marker, uuid)
+        changes.compare("pending_slot", found.pending, None)
     if overcommit:
         growth = f"Growing the retention disk of VM {vm.path} ({record['label']}) to {params['size_gb']} GB adds {overcommit['size_gb']} GB thin, which"
         module.warn(overcommit_warning(overcommit, growth))
     if changes.changed and not module.check_mode:
         spec = grow_spec(found.disk, params["size_gb"]) if grow else vim.vm.ConfigSpec()
-        if found.to_record:
+        if record_marker:
             spec.extraConfig = record_options(uuid, found.marker_key, found.pending_key)
         action = f"Growing {record['label']} to {params['size_gb']} GB" if grow else "Recording the retention disk's UUID"
         reconfigure(client, vm, spec, action, params["task_timeout"])
-    operation = "grown" if grow else "recorded" if found.to_record else "none"
+    operation = "grown" if grow else "recorded" if record_marker else "none"
     return dict(changes.result(module), operation=operation, disk=after, marker=dict(key=found.marker_key, value=record["uuid"]), overcommit=overcommit)
 
 

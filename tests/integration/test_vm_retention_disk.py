@@ -329,3 +329,25 @@ def test_absent_after_a_cut_run_leaves_no_orphan_disk(vcsim, si, proxy):
     added = present(env)
     assert added["changed"] and added["operation"] == "added", added.debug
     assert len(state(si)[0]) == len(before[0]) + 1, "exactly one retention disk"
+
+
+def test_lost_reply_of_the_disk_adding_reconfigure_leaves_no_pending_slot(vcsim, si, proxy):
+    # Found by the fault soak (first-62-response): vCenter adds the disk with the uuid the module
+    # supplied, the marker and the pending slot, but the reply is lost. The re-run finds the disk by its
+    # marker; the slot must go too, so the VM ends with the options a run without a cut leaves.
+    env = vcsim.env()
+    before = state(si)
+    proxy.arm(method="ReconfigVM_Task", nth=1, phase="response")
+    cut = present(proxy.env(env))
+    assert proxy.cuts and cut["failed"] and "was lost" in cut["msg"], cut.debug
+    assert extra_value(si, PENDING) is not None and len(state(si)[0]) == len(before[0]) + 1
+
+    check = present(env, check=True, diff=True)
+    assert check["changed"] and check["operation"] == "recorded", check.debug
+    assert check["diff"]["before"]["pending_slot"] and check["diff"]["after"]["pending_slot"] is None, check.debug
+    again = present(env)
+    assert again["changed"] and again["operation"] == "recorded", again.debug
+    disks, marker = state(si)
+    assert len(disks) == len(before[0]) + 1 and marker == again["disk"]["uuid"] and extra_value(si, PENDING) is None
+    third = present(env)
+    assert not third["changed"] and third["operation"] == "none", third.debug

@@ -30,9 +30,8 @@ from pathlib import Path
 
 from support.ansible import run_playbook
 from support.cutproxy import CutProxy
-from pyVmomi import vim
-from support.statedump import describe, dump, plain
-from support.vcsim import read_props_list, start_vcsim
+from support.statedump import describe, dump
+from support.vcsim import start_vcsim
 
 REPO = Path(__file__).resolve().parents[2]
 PREPARE_PLAYBOOK = REPO / "playbooks" / "prepare_master_target.yml"
@@ -91,9 +90,6 @@ ROLE_PLAYBOOK = """
 """
 PLAYBOOKS = {"prepare": PREPARE_PLAYBOOK, "role": ROLE_PLAYBOOK}
 
-# The VM paths the soak reads on top of statedump's: where the VM sits (folder, resource pool).
-VM_EXTRA_PATHS = ["parent", "resourcePool"]
-
 # What comparable() rewrites, and why; every other value must be equal to the reference's.
 IGNORED = [
     ("Datastore moids, summary.url and paths: the random number in vcsim-harness-<n> and govcsim-<...>-<n>",
@@ -108,6 +104,8 @@ IGNORED = [
      "a set: vcsim lists the mounts of its own local datastore in a different order in each simulator; sorted by host"),
     ("summary.freeSpace of vcsim's own local datastore (govcsim-...-LocalDS_0, no scene VM lives there)",
      "vcsim reports the free space of the machine's temporary file system, which other processes change"),
+    ("the order of keyed lists (devices by label, extraConfig options, host mounts, DRS and Storage DRS overrides by key or VM)",
+     "compared as sets keyed by what names each item, so that a diff names the item; their order carries no state"),
 ]
 _RANDOM_DIR = re.compile(r"\b(vcsim-harness|govcsim-[\w-]+?)-\d+\b")
 _TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?([+-]\d\d:\d\d|Z)?$")
@@ -167,11 +165,8 @@ class Outcome:
 
 
 def read_state(si):
-    """The raw dump: statedump's objects, plus where each VM sits."""
-    state = dump(si)
-    for entry in read_props_list(si, vim.VirtualMachine, VM_EXTRA_PATHS):
-        state[plain(entry["obj"])].update({path: plain(entry.get(path)) for path in VM_EXTRA_PATHS})
-    return state
+    """The raw dump (tests/support/statedump.py): every VM, host, datastore, cluster and datastore cluster."""
+    return dump(si)
 
 
 def comparable(state):
@@ -368,6 +363,8 @@ class Soak:
                 self._second(case, outcome)
         except Exception as error:  # pylint: disable=broad-exception-caught
             outcome.verdict, outcome.note = "error", f"{type(error).__name__}: {error}"[:4000]
+            if case.run == "second":
+                self._drop_prepared()
         outcome.seconds = round(time.monotonic() - started, 1)
         outcome.cpu_seconds = round(_cpu() - cpu, 1)
         return outcome
@@ -449,8 +446,12 @@ class Soak:
             outcome.note = "the cut re-run changed the state; a clean run after it " + (
                 "restores the reference state" if after == self.reference.state else "does not restore it")
         if outcome.diff or outcome.verdict == "error":
-            # Not (or no longer known to be) the prepared reference: the next case prepares another.
-            self._prepared.sim = None
+            self._drop_prepared()
+
+    def _drop_prepared(self):
+        """This thread's simulator is not (or no longer known to be) the prepared reference: the next case prepares another."""
+        sim, self._prepared.sim = self._prepared.sim, None
+        if sim is not None:
             with self._lock:
                 self._all_prepared.remove(sim)
             sim.stop()

@@ -9,7 +9,8 @@ managed object type), never through pyVmomi's property accessors. The dump cover
 and roles can change:
 
 * every VM: ``config`` (devices, extraConfig, uuids, changeVersion), ``runtime`` (power state, host,
-  Tools installer), ``snapshot`` (the whole tree), ``datastore``;
+  Tools installer), ``snapshot`` (the whole tree), ``datastore``, and where it sits (``parent``
+  folder, ``resourcePool``);
 * every host: its datastores and file system mounts;
 * every datastore: its per-host mounts (``host``) and ``summary`` (free space: a disk added or grown);
 * every cluster: ``configurationEx`` (DRS settings and DRS VM overrides, HA, rules, groups);
@@ -30,7 +31,7 @@ from pyVmomi import VmomiSupport, vim
 from support.vcsim import read_props_list
 
 PATHS = {
-    vim.VirtualMachine: ["config", "runtime", "snapshot", "datastore"],
+    vim.VirtualMachine: ["config", "runtime", "snapshot", "datastore", "parent", "resourcePool"],
     vim.HostSystem: ["datastore", "config.fileSystemVolume"],
     vim.Datastore: ["host", "summary"],
     vim.ClusterComputeResource: ["configurationEx"],

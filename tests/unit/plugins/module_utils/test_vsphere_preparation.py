@@ -287,10 +287,17 @@ def test_retention_disk_found_by_its_pending_slot_is_needed_to_record_its_uuid()
                                 "would be recorded in the marker.")
 
 
+def test_retention_disk_with_a_leftover_pending_slot_is_needed_to_remove_it():
+    # A cut run: the marker names the disk, but the reply of the reconfigure that removed the slot was lost.
+    result = retention(vm_devices(disk(2001, 1000, 1)), marked(pending="scsi0:1"))
+    assert result["needed"]
+    assert result["reason"] == f"The pending slot {PENDING_KEY}=scsi0:1 that an interrupted run left next to the marker would be removed."
+
+
 @pytest.mark.parametrize("datastore_name", [None, ""])
 def test_retention_disk_of_the_exact_size_on_any_datastore_is_not_needed(datastore_name):
     devices = vm_devices(disk(2001, 1000, 1, datastore="datastore-12", file_name="[vmfs-mt-02] asr-mt-01/asr-mt-01_1.vmdk"))
-    result = retention(devices, marked(pending="scsi0:1"), wanted=datastore_name)  # a slot left next to a marker that names a disk: ignored
+    result = retention(devices, marked(), wanted=datastore_name)
     assert not result["needed"]
     assert result["reason"] == "The retention disk (Hard disk 2, 1024 GB on vmfs-mt-02) is in place."
     assert (result["disk"]["key"], result["disk"]["datastore"], result["disk"]["uuid"]) == (2001, "vmfs-mt-02", UUID)

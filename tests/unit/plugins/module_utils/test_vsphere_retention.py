@@ -93,9 +93,11 @@ def test_slots():
     assert disk_at(devices, 0, 1).key == 2001 and disk_at(devices, 0, 2) is None and disk_at(devices, 1, 0) is None
 
 
-def test_the_marker_names_the_disk_and_a_leftover_slot_is_ignored():
+def test_the_marker_names_the_disk_and_a_leftover_slot_is_to_remove():
     found = find_retention_disk(lsi_vm(), [option(MARKER_KEY.upper(), UUID.lower()), option(PENDING_KEY, "scsi0:1")], VM)
     assert (found.disk.key, found.marker_key, found.marker, found.pending, found.to_record) == (2000, MARKER_KEY.upper(), UUID.lower(), "scsi0:1", False)
+    assert found.leftover_pending
+    assert not find_retention_disk(lsi_vm(), [option(MARKER_KEY, UUID)], VM).leftover_pending
 
 
 def test_a_disk_the_host_gave_its_own_uuid_is_found_by_its_pending_slot_to_record():
