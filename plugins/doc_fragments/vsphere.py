@@ -53,8 +53,6 @@ options:
 requirements:
   - pyvmomi >= 8.0.3.0.1
 notes:
-  - All modules of this collection are in the action group C(siterecovery.master_target.vmware), so the
-    connection options can be set once with C(module_defaults).
   - Session reuse (opt-in). Each task logs in to vCenter and out again. With the environment variable
     E(SITERECOVERY_VSPHERE_SESSION_CACHE=true) set where the module runs (for example with
     the play keyword C(environment)), the first task keeps its
@@ -104,8 +102,15 @@ options:
     type: str
 """
 
+    # The attributes of every module that changes something. meta/runtime.yml's action_groups is the
+    # source of truth for action_group's membership (tests/unit/test_module_docs.py checks they agree).
     ATTRIBUTES = r"""
 attributes:
+  action_group:
+    description: Use C(group/siterecovery.master_target.vmware) in C(module_defaults) to set defaults for this module.
+    support: full
+    membership:
+      - siterecovery.master_target.vmware
   check_mode:
     description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
@@ -120,6 +125,11 @@ attributes:
     # For *_info modules: they change nothing, so check mode is trivially full.
     INFO_ATTRIBUTES = r"""
 attributes:
+  action_group:
+    description: Use C(group/siterecovery.master_target.vmware) in C(module_defaults) to set defaults for this module.
+    support: full
+    membership:
+      - siterecovery.master_target.vmware
   check_mode:
     description: Can run in check_mode and return changed status prediction without modifying target.
     support: full

@@ -108,6 +108,13 @@ def read_object(client, obj, paths, what=None):
     return found[0]
 
 
+def reread(client, vm, paths):
+    """Read `paths` of a VM found before (find_vm) again: a fresh record with the same path, or one error naming it."""
+    fresh = read_object(client, vm.obj, paths, what=f"VM {vm.path}")
+    fresh.path = vm.path
+    return fresh
+
+
 def read_inventory(client, obj_types, paths_by_type, container=None):
     """Read properties of every object of the given types below `container` (default: root folder).
 

@@ -13,7 +13,7 @@ from ansible_collections.siterecovery.master_target.plugins.module_utils._vspher
     VSphereError,
     connection_error_text,
 )
-from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_lookup import read_object, read_objects
+from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_lookup import read_object, read_objects, reread
 
 try:
     from pyVmomi import vmodl
@@ -167,9 +167,7 @@ def await_earlier_task(module, client, vm, operations, paths):
             raise lost_while_waiting(client, info.task, action, target, error) from None
         what = f"The task {info.task._moId} on {target}"  # pylint: disable=protected-access
         awaited.append(task_record(read_object(client, info.task, ["info"], what=what).get("info")))
-    fresh = read_object(client, vm.obj, sorted(set(paths) | {"name"}), what=target)
-    fresh.path = vm.path
-    return fresh, awaited
+    return reread(client, vm, sorted(set(paths) | {"name"})), awaited
 
 
 def with_awaited(result, awaited):

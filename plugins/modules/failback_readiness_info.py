@@ -180,8 +180,13 @@ notes:
     C(VirtualMachine.Inventory) Create, CreateFromExisting, Register. On the vCenter root folder: C(Task.Create),
     C(Task.Update), C(VirtualMachine.Provisioning.GetVmFiles) and C(PutVmFiles). None is checked on a host.
     Microsoft's advice, the role on the datacenter with propagation, covers all but the root folder's.
-  - The account running this module needs only read access (and C(System.Read) for the licences); the
-    privilege check is about that account, so run it with the account Azure Site Recovery uses.
+  - >-
+    Privileges: the account running this module needs read-only (C(System.Read), as in the Read-only role) on the VMs,
+    their folders, hosts, datastores, datastore clusters, clusters, networks and resource pools. The privilege check
+    (C(HasPrivilegeOnEntities)) and, through vCenter, the licences (C(QueryAssignedLicenses)) need C(System.View), which
+    every role has. Connected straight to an ESXi host, reading its licence (C(LicenseManager.licenses)) may need
+    C(Global.Licenses) on the host; when it is refused, the V(host.license) row warns. The V(vcenter.privileges) row
+    checks the privileges of this account, so run the module with the account Azure Site Recovery uses.
   - The checks in the guest (multipath, retention file system, network to the process server) are the
     linux and windows roles' business; this module reads vCenter only.
 seealso:
@@ -189,7 +194,11 @@ seealso:
     description: Microsoft's requirements for the master target, its host, datastores and account.
     link: https://learn.microsoft.com/azure/site-recovery/vmware-azure-prepare-failback
   - module: siterecovery.master_target.vm_migration_exclusion
+    description: Excludes a master target from Storage DRS and DRS (V(master_target.migration_exclusion)).
   - module: siterecovery.master_target.vm_retention_disk
+    description: Adds the retention disk that V(master_target.retention_disk) looks for.
+  - module: siterecovery.master_target.vm_preparation_info
+    description: Says which preparation steps would still change a master target, before this module judges it.
 """
 
 EXAMPLES = r"""

@@ -57,12 +57,18 @@ options:
     required: true
 notes:
   - There is no C(state) option. To only check, without mounting, run the module in check mode.
-  - Mounting uses C(HostStorageSystem.MountVmfsVolume) on the host's storage system, so the vCenter account
-    needs the C(Host.Config.Storage) privilege on the host.
+  - >-
+    Privileges: C(Host.Config.Storage) (Host > Configuration > Storage partition configuration) on the ESXi host, to
+    mount a datastore (C(HostStorageSystem.MountVmfsVolume)). Otherwise read-only (C(System.Read), as in the Read-only
+    role) on the host, the datastores and the master target VM.
 seealso:
   - name: Azure Site Recovery, prepare VMware VMs for reprotect and failback
     description: Microsoft's requirements for the on-premises master target, its host and datastores.
     link: https://learn.microsoft.com/azure/site-recovery/vmware-azure-prepare-failback
+  - module: siterecovery.master_target.vm_retention_disk
+    description: Adds the master target's retention disk, on a datastore its host has mounted read/write.
+  - module: siterecovery.master_target.vm_preparation_info
+    description: Says in one call whether this module would change the VM, with the other preparation steps.
 """
 
 EXAMPLES = r"""
@@ -161,7 +167,6 @@ datastores:
 """
 
 import difflib
-import time
 
 from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_client import VSphereError
 from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_datastores import (
@@ -184,7 +189,7 @@ from ansible_collections.siterecovery.master_target.plugins.module_utils._vspher
     run_module,
     vsphere_module,
 )
-from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_tasks import fault_text
+from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_tasks import fault_text, poll
 
 try:
     from pyVmomi import vim, vmodl
@@ -308,23 +313,22 @@ def mount(client, host, ds, obj, mounted_before):
         ) from None
 
 
+def unusable(facts, host_moid):
+    """Pure: [(name, problem)] for each datastore in `facts` ({moid: datastore_facts}) the host cannot use yet."""
+    problems = [(ds["name"], datastore_problem(ds, host_moid)) for ds in facts.values()]
+    return [(name, problem) for name, problem in problems if problem is not None]
+
+
 def wait_until_usable(client, objects, host):
     """Re-read the datastores just mounted until vCenter reports them usable; raise for one that stays not.
 
     The host mounts at once, but vCenter learns of it from the host a moment later.
     """
-    deadline = time.monotonic() + MOUNT_TIMEOUT
-    delay = 0.1
-    while True:
-        facts = read_facts(client, objects)
-        problems = [(ds["name"], datastore_problem(ds, host.moid)) for ds in facts.values()]
-        problems = [(name, problem) for name, problem in problems if problem is not None]
-        if not problems:
-            return facts
-        if time.monotonic() > deadline:
-            raise VSphereError(describe_problems(host, problems, f"(Still so {MOUNT_TIMEOUT} s after it was mounted.)"))
-        time.sleep(delay)
-        delay = min(delay * 2, 2.0)
+    facts = poll(lambda: read_facts(client, objects), lambda found: not unusable(found, host.moid), MOUNT_TIMEOUT, longest=2.0)
+    problems = unusable(facts, host.moid)
+    if problems:
+        raise VSphereError(describe_problems(host, problems, f"(Still so {MOUNT_TIMEOUT} s after it was mounted.)"))
+    return facts
 
 
 def ensure_datastore_access(module, client):

@@ -40,6 +40,17 @@ options:
       - Whether C(disk.EnableUUID) must be C(TRUE) (V(true)) or C(FALSE) (V(false)).
     type: bool
     default: true
+notes:
+  - >-
+    Privileges: C(VirtualMachine.Config.AdvancedConfig) on the VM, to set the advanced setting (a C(ReconfigVM_Task)
+    that changes C(extraConfig) only, the record C(siterecovery.diskEnableUUID.changed) included). Otherwise read-only
+    (C(System.Read), as in the Read-only role) on the VM; reading vCenter's time (C(CurrentTime)) needs C(System.View),
+    which every role has.
+seealso:
+  - module: siterecovery.master_target.vm_power
+    description: Power-cycles the VM (off, then on), which C(disk.EnableUUID) needs to take effect (RV(power_cycle_required)).
+  - module: siterecovery.master_target.vm_preparation_info
+    description: Says in one call whether this module would change the VM, with the other preparation steps.
 """
 
 EXAMPLES = r"""

@@ -98,9 +98,13 @@ options:
 notes:
   - Needs vCenter; on a standalone ESXi host there is neither a datastore cluster nor a DRS cluster and
     the module changes nothing.
-  - Privileges, at the datastore cluster and the cluster (or above, with propagation)
-    C(Datastore cluster > Configure a datastore cluster) (C(StoragePod.Config)) and
-    C(Host > Inventory > Modify cluster) (C(Host.Inventory.EditCluster)).
+  - >-
+    Privileges: C(StoragePod.Config) (Datastore cluster > Configure a datastore cluster) on each datastore cluster whose
+    override changes (C(ConfigureStorageDrsForPod_Task)); C(Host.Inventory.EditCluster) (Host > Inventory > Modify
+    cluster) on the cluster whose override changes, also when O(enable_cluster_vm_overrides=true) switches its VM
+    overrides on (C(ReconfigureComputeResource_Task)). Granted on a parent folder or the datacenter with propagation,
+    they reach these objects too. Otherwise read-only (C(System.Read), as in the Read-only role) on the VM, its
+    datastores, datastore clusters, host and cluster.
   - Each datastore cluster and the cluster are changed by one task each, after every current override
     has been read. If a task fails, the error names the overrides already changed; running the module
     again finishes the work.
@@ -108,6 +112,10 @@ seealso:
   - name: Azure Site Recovery, reprotect from Azure to on-premises
     description: Why the master target must not be moved by Storage vMotion after reprotect.
     link: https://learn.microsoft.com/azure/site-recovery/vmware-azure-reprotect
+  - module: siterecovery.master_target.vm_preparation_info
+    description: Says in one call whether this module would change the VM, with the other preparation steps.
+  - module: siterecovery.master_target.failback_readiness_info
+    description: Checks the exclusion (V(master_target.migration_exclusion)) with the other requirements of failback.
 """
 
 EXAMPLES = r"""

@@ -67,12 +67,19 @@ options:
     default: 300
 notes:
   - A hard power-off can lose data the guest has not written yet; prefer O(state=shutdown_guest).
-  - The vCenter account needs the privileges VirtualMachine.Interact.PowerOn and
-    VirtualMachine.Interact.PowerOff (a guest shutdown uses PowerOff too). Answering a question needs
-    VirtualMachine.Interact.AnswerQuestion.
+  - >-
+    Privileges: all on the VM. C(VirtualMachine.Interact.PowerOn) for O(state=powered_on) (C(PowerOnVM_Task), which also
+    resumes a suspended VM); C(VirtualMachine.Interact.PowerOff) for O(state=powered_off) (C(PowerOffVM_Task)) and for
+    O(state=shutdown_guest) (C(ShutdownGuest), and C(PowerOffVM_Task) for the hard power-off of O(force=true)).
+    Otherwise read-only (C(System.Read), as in the Read-only role) on the VM and its tasks. The module never answers a
+    question; answering one (C(AnswerVM)) needs C(VirtualMachine.Interact.AnswerQuestion).
 seealso:
   - module: siterecovery.master_target.vm_scsi_controller
+    description: Converts the SCSI controllers, with the VM powered off.
   - module: siterecovery.master_target.vm_disk_uuid
+    description: Sets C(disk.EnableUUID), which takes effect at the next power-on.
+  - module: siterecovery.master_target.vm_tools
+    description: Waits for VMware Tools to run after a power-on; a guest shutdown needs them running.
 """
 
 EXAMPLES = r"""
@@ -170,13 +177,11 @@ vm:
       sample: /DC0/vm/asr/asr-mt-01
 """
 
-import time
-
 from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_client import (
     CONNECTION_ERRORS,
     VSphereError,
 )
-from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_lookup import find_vm, read_object
+from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_lookup import find_vm, reread
 from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_module import (
     Changes,
     run_module,
@@ -237,24 +242,6 @@ def power_plan(current_state, wanted, tools_running, force):
         "is powered on but VMware Tools are not running in it, so the guest cannot be asked to shut down. "
         f"Start VMware Tools (open-vm-tools on Linux) in the guest, {HARD_OFF_HINT}."
     )
-
-
-def wait_for_power_state(read_state, wanted, timeout, sleep=time.sleep, clock=time.monotonic):
-    """Poll `read_state()` until it returns `wanted`; False if it has not after `timeout` seconds.
-
-    Short sleeps first (a simulator or a quick guest is done at once), growing to 2 s, never
-    sleeping past the deadline; one last read at the deadline.
-    """
-    deadline = clock() + timeout
-    delay = 0.05
-    while True:
-        if read_state() == wanted:
-            return True
-        remaining = deadline - clock()
-        if remaining <= 0:
-            return False
-        sleep(min(delay, remaining))
-        delay = min(delay * 2, 2.0)
 
 
 def question_facts(question):
@@ -321,7 +308,7 @@ def power_task_error(vm_path, action, task_id, state, error, timeout):
 
 def read_question(client, vm, waiting_for):
     """Read the VM's power state and question in one round trip; raise the question's failure when it asks one."""
-    found = read_object(client, vm.obj, ["runtime.powerState", "runtime.question"], what=f"VM {vm.path}")
+    found = reread(client, vm, ["runtime.powerState", "runtime.question"])
     question = question_facts(found.get("runtime.question"))
     if question is not None:
         raise VSphereError(question_message(vm.path, question, waiting_for), question=question, vm=vm.describe())
@@ -403,7 +390,7 @@ def shutdown_guest(module, client, vm):
     def read_state():
         return read_question(client, vm, "the guest to shut down").get("runtime.powerState")
 
-    if wait_for_power_state(read_state, "poweredOff", timeout):
+    if poll(read_state, lambda state: state == "poweredOff", timeout, longest=2.0) == "poweredOff":
         return "shutdown_guest"
     if not force:
         raise VSphereError(
@@ -450,7 +437,7 @@ def ensure_power_state(module, client):
     after = changes.after["power_state"]
     if action and not module.check_mode:
         action = ACTIONS[action](module, client, vm)
-        after = read_object(client, vm.obj, ["runtime.powerState"], what=f"VM {vm.path}").get("runtime.powerState")
+        after = reread(client, vm, ["runtime.powerState"]).get("runtime.powerState")
     return dict(changes.result(module), power_state=after, previous_power_state=current, power_action=action, question=question,
                 vm=vm.describe())
 

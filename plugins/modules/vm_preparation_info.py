@@ -95,6 +95,27 @@ options:
         that they would be switched on (V(true), a cluster-wide change) or gives the error the module would fail with (V(false)).
     type: bool
     default: false
+notes:
+  - >-
+    Privileges: read-only (C(System.Read), as in the Read-only role) on the VM, its host, the datastores, its datastore
+    clusters and its cluster. Reading the guest OS's SCSI controller list (C(EnvironmentBrowser.QueryConfigOptionEx))
+    needs C(System.View), which every role has. The modules that make the changes need their own privileges, listed in
+    their notes.
+seealso:
+  - module: siterecovery.master_target.vm_disk_uuid
+    description: Makes the C(disk_uuid) step's change.
+  - module: siterecovery.master_target.vm_snapshots
+    description: Makes the C(snapshots) step's change.
+  - module: siterecovery.master_target.vm_scsi_controller
+    description: Makes the C(scsi_controllers) step's change.
+  - module: siterecovery.master_target.vm_retention_disk
+    description: Makes the C(retention_disk) step's change.
+  - module: siterecovery.master_target.host_datastore_access
+    description: Makes the C(datastores) step's change.
+  - module: siterecovery.master_target.vm_migration_exclusion
+    description: Makes the C(migration_exclusion) step's change.
+  - module: siterecovery.master_target.failback_readiness_info
+    description: Judges, once the master targets are prepared, whether reprotect and failback will work.
 """
 
 EXAMPLES = r"""

@@ -110,9 +110,23 @@ notes:
   - Unit numbers 0 to 15 are used, except the controller's own (7). A VM has at most 4 SCSI
     controllers, so at most 60 disks on LSI Logic, which is also the most Azure Site Recovery allows
     on a master target; a VM at that limit makes the module fail, asking to remove a disk.
+  - >-
+    Privileges: adding the disk (O(state=present)) needs C(VirtualMachine.Config.AddNewDisk) (a disk whose file is created)
+    and C(VirtualMachine.Config.AdvancedConfig) (the marker and the pending slot, and recording the disk's UUID
+    afterwards) on the VM, and C(Datastore.AllocateSpace) on the datastore of the new disk. Growing it (O(grow=true)):
+    C(VirtualMachine.Config.DiskExtend) on the VM and C(Datastore.AllocateSpace) on the disk's datastore. Removing it
+    (O(state=absent)): C(VirtualMachine.Config.RemoveDisk) and C(VirtualMachine.Config.AdvancedConfig) (the marker) on the
+    VM; the vSphere API reference names no further privilege for deleting the disk's files (O(delete_files=true)).
+    Otherwise read-only (C(System.Read), as in the Read-only role) on the VM, its host and the datastores.
 seealso:
   - module: siterecovery.master_target.vm_scsi_controller
+    description: Converts the VM's SCSI controllers to LSI Logic, which a new retention disk is attached to.
   - module: siterecovery.master_target.vm_disk_uuid
+    description: Sets C(disk.EnableUUID=TRUE), so that the guest sees the retention disk by its UUID.
+  - module: siterecovery.master_target.host_datastore_access
+    description: Mounts the datastore of the retention disk read/write on the VM's host, when it is attached but not mounted.
+  - module: siterecovery.master_target.vm_preparation_info
+    description: Says in one call whether this module would change the VM, with the other preparation steps.
 """
 
 EXAMPLES = r"""
@@ -261,7 +275,7 @@ import secrets
 
 from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_client import VSphereError
 from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_datastores import DATASTORE_PATHS, datastore_facts
-from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_lookup import find_vm, read_inventory, read_object
+from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_lookup import find_vm, read_inventory, read_object, reread
 from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_module import (
     Changes,
     run_module,
@@ -434,7 +448,7 @@ def add_disk(module, client, vm, devices, datastores, ds_refs, found):
                              found.marker_key, found.pending_key)
         reconfigure(client, vm, spec, f"Adding a {size_gb} GB retention disk on {ds['name']}", params["task_timeout"])
         # Read the disk back: vCenter may have given it a uuid of its own, and the marker must name the one it has.
-        fresh = read_object(client, vm.obj, ["config.hardware.device"], what=f"VM {vm.path}").get("config.hardware.device") or []
+        fresh = reread(client, vm, ["config.hardware.device"]).get("config.hardware.device") or []
         added = disk_at(fresh, controller["bus"], unit)
         if added is None:
             raise VSphereError(

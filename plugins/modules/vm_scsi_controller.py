@@ -88,9 +88,20 @@ options:
     default: 600
 notes:
   - The rollback powers the VM off hard (the guest did not boot, so it cannot shut down) and on again.
+  - >-
+    Privileges: all on the VM. A conversion (O(convert=true)) is one C(ReconfigVM_Task) that removes and adds
+    controllers (C(VirtualMachine.Config.AddRemoveDevice)), moves each device to the new controller
+    (C(VirtualMachine.Config.EditDevice)) and records the conversion (C(VirtualMachine.Config.AdvancedConfig)).
+    O(confirm_boot=true) clears the record once the guest booted (C(VirtualMachine.Config.AdvancedConfig)); its rollback
+    also powers the VM off and on (C(VirtualMachine.Interact.PowerOff), C(VirtualMachine.Interact.PowerOn)) and
+    reconfigures it as a conversion does. Otherwise read-only (C(System.Read), as in the Read-only role) on the VM;
+    reading the guest OS's controller list (C(EnvironmentBrowser.QueryConfigOptionEx)) needs C(System.View), which every
+    role has.
 seealso:
   - module: siterecovery.master_target.vm_power
+    description: Powers the VM off before a conversion, and on again for the guest to boot from the new controllers.
   - module: siterecovery.master_target.vm_preparation_info
+    description: Says in one call whether this module would change the VM, with the other preparation steps.
 """
 
 EXAMPLES = r"""
@@ -204,7 +215,7 @@ from ansible_collections.siterecovery.master_target.plugins.module_utils._vspher
     not_lsi,
     not_lsi_message,
 )
-from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_lookup import find_vm, read_object
+from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_lookup import find_vm, reread
 from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_module import (
     Changes,
     run_module,
@@ -264,7 +275,7 @@ def conversion_spec(devices, new_types, marker):
 
 
 def read_controllers(client, vm):
-    return controller_records(read_object(client, vm.obj, ["config.hardware.device"], what=f"VM {vm.path}").get("config.hardware.device"))
+    return controller_records(reread(client, vm, ["config.hardware.device"]).get("config.hardware.device"))
 
 
 def ensure_lsi_controllers(module, client):
@@ -327,7 +338,7 @@ def confirm_boot(module, client, vm):
             "puts the controllers back if the guest does not boot.",
             **result,
         )
-    props = poll(lambda: read_object(client, vm.obj, BOOT_PATHS, what=f"VM {vm.path}"), guest_booted, timeout)
+    props = poll(lambda: reread(client, vm, BOOT_PATHS), guest_booted, timeout)
     if guest_booted(props):
         marker = vim.vm.ConfigSpec(extraConfig=[vim.option.OptionValue(key=CONVERSION_KEY, value="")])
         run_task(client, lambda: vm.obj.ReconfigVM_Task(spec=marker), "Recording the boot from the converted controllers", f"VM {vm.path}")
@@ -350,10 +361,10 @@ def confirm_boot(module, client, vm):
 def roll_back(client, vm, converted):
     """Power off, put each converted bus's controller back to its earlier type, power on."""
     target = f"VM {vm.path}"
-    if read_object(client, vm.obj, ["runtime.powerState"], what=target).get("runtime.powerState") != "poweredOff":
+    if reread(client, vm, ["runtime.powerState"]).get("runtime.powerState") != "poweredOff":
         # Hard: a guest that did not boot cannot shut itself down.
         run_task(client, vm.obj.PowerOffVM_Task, "Power-off for the controller rollback", target)
-    devices = read_object(client, vm.obj, ["config.hardware.device"], what=target).get("config.hardware.device") or []
+    devices = reread(client, vm, ["config.hardware.device"]).get("config.hardware.device") or []
     by_bus = {item["bus"]: item["from"] for item in converted}
     back = {d.key: by_bus[d.busNumber] for d in devices if isinstance(d, vim.vm.device.VirtualSCSIController) and d.busNumber in by_bus}
     spec = conversion_spec(devices, back, format_conversion(ROLLED_BACK, converted))

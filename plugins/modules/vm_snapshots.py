@@ -36,6 +36,16 @@ options:
       - Whether to consolidate the VM's disks when vCenter reports C(consolidationNeeded), with O(state=absent).
     type: bool
     default: true
+notes:
+  - >-
+    Privileges: C(VirtualMachine.State.RemoveSnapshot) on the VM, both to remove the snapshots (C(RemoveAllSnapshots_Task))
+    and to consolidate its disks (C(ConsolidateVMDisks_Task)). Otherwise read-only (C(System.Read), as in the Read-only
+    role) on the VM and its tasks.
+seealso:
+  - module: siterecovery.master_target.vm_snapshots_info
+    description: Lists the snapshot tree without changing it, for example to report the protected VMs' snapshots.
+  - module: siterecovery.master_target.vm_preparation_info
+    description: Says in one call whether this module would change the VM, with the other preparation steps.
 """
 
 EXAMPLES = r"""
@@ -138,7 +148,7 @@ vm:
   type: dict
 """
 
-from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_lookup import find_vm, read_object
+from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_lookup import find_vm, reread
 from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_module import (
     Changes,
     run_module,
@@ -179,7 +189,7 @@ def ensure_snapshots(module, client):
         if remove:
             # consolidate=True makes vCenter merge the deltas into the base disks as part of the removal.
             run_task(client, lambda: vm.obj.RemoveAllSnapshots_Task(consolidate=True), REMOVING, target, timeout)
-            consolidate = module.params["consolidate"] and bool(read_object(client, vm.obj, ["runtime.consolidationNeeded"]).get("runtime.consolidationNeeded"))
+            consolidate = module.params["consolidate"] and bool(reread(client, vm, ["runtime.consolidationNeeded"]).get("runtime.consolidationNeeded"))
         if consolidate:
             run_task(client, vm.obj.ConsolidateVMDisks_Task, CONSOLIDATING, target, timeout)
 

@@ -21,6 +21,13 @@ extends_documentation_fragment:
   - siterecovery.master_target.vsphere
   - siterecovery.master_target.vsphere.vm
   - siterecovery.master_target.vsphere.info_attributes
+notes:
+  - "Privileges: read-only (C(System.Read), as in the Read-only role) on the VM."
+seealso:
+  - module: siterecovery.master_target.vm_snapshots
+    description: Removes every snapshot of the master target (and consolidates its disks).
+  - module: siterecovery.master_target.failback_readiness_info
+    description: Checks that the master targets have no snapshot and reports the protected VMs' snapshots, among its other checks.
 """
 
 EXAMPLES = r"""

@@ -57,11 +57,17 @@ options:
     type: bool
     default: false
 notes:
-  - Mounting and unmounting the installer needs the C(VirtualMachine.Interact.ToolsInstall) privilege.
+  - >-
+    Privileges: C(VirtualMachine.Interact.ToolsInstall) on the VM, to mount and unmount the installer
+    (C(MountToolsInstaller), C(UnmountToolsInstaller)). Reporting and O(state=running) need read-only (C(System.Read), as
+    in the Read-only role) on the VM.
   - Mounting the installer does not install anything. Run the installer in the guest (C(setup64.exe)
     on Windows), or install open-vm-tools from the distribution on Linux.
   - To give the guest time to start its Tools after a power-on, use O(state=running) rather than a
     fixed pause.
+seealso:
+  - module: siterecovery.master_target.vm_power
+    description: Powers the VM on (O(state=running) then waits for its Tools), or shuts its guest down through VMware Tools.
 """
 
 EXAMPLES = r"""
@@ -194,16 +200,14 @@ vm:
       sample: 192.0.2.10
 """
 
-import time
-
 from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_client import VSphereError
-from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_lookup import find_vm, read_object
+from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_lookup import find_vm, reread
 from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_module import (
     Changes,
     run_module,
     vsphere_module,
 )
-from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_tasks import fault_text
+from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_tasks import fault_text, poll
 from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_tools import (
     ASR_REASON,
     TOOLS_PATHS,
@@ -219,38 +223,21 @@ try:
 except ImportError:  # pragma: no cover - reported when connecting
     pass
 
-MAX_POLL_SECONDS = 5.0
+
+def wait_is_over(props):
+    """Pure: whether waiting for the Tools (props: TOOLS_PATHS) is over: they run, or the VM is not powered on,
+    so nothing can start them."""
+    return tools_facts(props)["running"] or guest_facts(props)["power_state"] != "poweredOn"
 
 
-def wait_until_running(read, name, timeout, sleep=time.sleep, clock=time.monotonic):
-    """Poll `read()` -> props until the Tools run; return the last props, or raise VSphereError.
-
-    A VM that is not powered on fails at once: nothing can start its Tools. Sleeps grow from 0.5 s
-    to MAX_POLL_SECONDS, so a long wait costs a few calls a minute and a quick start is seen quickly.
-    """
-    deadline = clock() + timeout
-    delay = 0.5
-    props = read()
-    while True:
-        tools, guest = tools_facts(props), guest_facts(props)
-        if guest["power_state"] != "poweredOn":
-            raise VSphereError(
-                f"VM {name} is {guest['power_state']}: VMware Tools cannot run in it. Power the VM on, then wait for its Tools again.",
-                tools=tools,
-                requirement_met=False,
-            )
-        if tools["running"]:
-            return props
-        remaining = deadline - clock()
-        if remaining <= 0:
-            raise VSphereError(
-                f"VMware Tools did not start in VM {name} within {timeout} s. {tools_problem(name, tools, guest)} {ASR_REASON}",
-                tools=tools,
-                requirement_met=False,
-            )
-        sleep(min(delay, remaining))
-        delay = min(delay * 2, MAX_POLL_SECONDS)
-        props = read()
+def not_running_message(name, props, timeout):
+    """Pure: why the Tools of VM `name` do not run once the wait is over (props: the last read); None when they run."""
+    tools, guest = tools_facts(props), guest_facts(props)
+    if guest["power_state"] != "poweredOn":
+        return f"VM {name} is {guest['power_state']}: VMware Tools cannot run in it. Power the VM on, then wait for its Tools again."
+    if tools["running"]:
+        return None
+    return f"VMware Tools did not start in VM {name} within {timeout} s. {tools_problem(name, tools, guest)} {ASR_REASON}"
 
 
 def has_cdrom(devices):
@@ -297,10 +284,13 @@ def ensure_tools(module, client):
     props = vm.props
 
     def read():
-        return read_object(client, vm.obj, TOOLS_PATHS, what=f"VM {vm.path}").props
+        return reread(client, vm, TOOLS_PATHS).props
 
     if state == "running":
-        props = wait_until_running(read, vm.path, timeout)
+        props = poll(read, wait_is_over, timeout)
+        message = not_running_message(vm.path, props, timeout)
+        if message:
+            raise VSphereError(message, tools=tools_facts(props), requirement_met=False)
 
     tools, guest = tools_facts(props), guest_facts(props)
     mounted = tools["installer_mounted"]

@@ -16,16 +16,22 @@ the dropped connections from a loopback proxy that cuts the stream at a chosen S
 
 from __future__ import annotations
 
+import functools
 import socket
 
 import pytest
 from pyVmomi import vim
 
-from support.ansible import run_module, run_playbook
+from support.ansible import run_module as _run_module
+from support.ansible import run_playbook
 from support.cutproxy import CutProxy
 from support.roles import ASR_MT_01_VARS, VSPHERE_ROLE_PLAYBOOK
 from support.vcsim import read_props_list
 from support.vsphere import find_vm_object, set_extra_config, wait
+
+# The fault table promises what a user sees, so these runs go through ansible-playbook, not the
+# direct module run of the other tests (support/ansible.py).
+run_module = functools.partial(_run_module, via="ansible")
 
 RETENTION_MARKER = "siterecovery.retentionDisk.uuid"
 RETENTION_PENDING = "siterecovery.retentionDisk.pending"

@@ -94,3 +94,15 @@ def test_run_playbook_failure_and_path(tmp_path):
 def test_run_playbook_syntax_error_raises():
     with pytest.raises(AnsibleRunError, match="rc="):
         run_playbook("- hosts: localhost\n  tasks: [ {ansible.builtin.debug: }\n")
+
+
+def test_run_module_direct_and_through_ansible_give_the_same_result(vcsim):
+    # The direct run is the module as Ansible's wrapper runs it: same result keys, check and diff honoured.
+    results = {via: run_module("vm_disk_uuid", {"name": "asr-mt-01"}, env=vcsim.env(), check=True, diff=True, via=via)
+               for via in ("direct", "ansible")}
+    direct, ansible = results["direct"], results["ansible"]
+    assert direct.command[0] != ansible.command[0]
+    assert direct["changed"] and ansible["changed"], (direct.debug, ansible.debug)
+    assert set(direct) == set(ansible) - {"action"}, (sorted(direct), sorted(ansible))  # "action": the controller's own key
+    for key in direct:
+        assert direct[key] == ansible[key], key

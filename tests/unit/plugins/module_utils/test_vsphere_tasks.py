@@ -1,5 +1,6 @@
-"""_vsphere_tasks: telling a task still running from the operation a module would start, and what a run
-says and does about it (the waits themselves are proven against the simulator, test_task_timeout.py)."""
+"""_vsphere_tasks: telling a task still running from the operation a module would start, what a run
+says and does about it, and poll's schedule of reads and sleeps (the waits for tasks themselves are
+proven against the simulator, test_task_timeout.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ from types import SimpleNamespace
 
 import pytest
 from pyVmomi import vim
+from support.clock import FakeClock, reader
 
+from ansible_collections.siterecovery.master_target.plugins.module_utils import _vsphere_lookup as lookup
 from ansible_collections.siterecovery.master_target.plugins.module_utils import _vsphere_tasks as tasks
 from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_client import VSphereError
 from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_lookup import ManagedObject
@@ -75,7 +78,7 @@ def test_the_timeout_message_says_the_task_goes_on_and_what_a_rerun_does():
 
 
 def fake_reads(monkeypatch, infos, after=None):
-    """read_objects answers the recent tasks' infos; read_object the task (`after`) or the VM read again."""
+    """read_objects answers the recent tasks' infos; read_object the task (`after`) or the VM read again (reread)."""
     calls = []
 
     def read_objects(client, objects, paths):
@@ -92,6 +95,7 @@ def fake_reads(monkeypatch, infos, after=None):
 
     monkeypatch.setattr(tasks, "read_objects", read_objects)
     monkeypatch.setattr(tasks, "read_object", read_object)
+    monkeypatch.setattr(lookup, "read_object", read_object)
     monkeypatch.setattr(tasks.time, "sleep", lambda seconds: None)
     return calls
 
@@ -155,3 +159,47 @@ def test_check_mode_only_warns(monkeypatch):
         "in vCenter: a real run waits for it instead of starting another, then does what is left."
     ]
     assert [call[0] for call in calls] == ["read_objects"]  # no wait, no second read
+
+
+# --- poll: the one wait every module uses ----------------------------------------------------------
+
+def is_off(state):
+    return state == "poweredOff"
+
+
+def test_poll_returns_at_once_when_done():
+    fake = FakeClock()
+    read = reader(["poweredOff"])
+    assert fake.poll(read, is_off, 300) == "poweredOff"
+    assert not fake.sleeps and len(read.reads) == 1
+
+
+def test_poll_reads_until_done_with_growing_sleeps():
+    fake = FakeClock()
+    read = reader(["poweredOn"] * 4 + ["poweredOff"], fake)
+    assert fake.poll(read, is_off, 300) == "poweredOff"
+    assert fake.sleeps == [0.05, 0.1, 0.2, 0.4]
+    assert len(read.reads) == 5
+
+
+@pytest.mark.parametrize("longest", [2.0, 5.0])
+def test_poll_sleeps_at_most_longest_and_returns_the_last_value_at_the_deadline(longest):
+    fake = FakeClock()
+    read = reader(["poweredOn"], fake)
+    assert fake.poll(read, is_off, 30, longest=longest) == "poweredOn"
+    assert max(fake.sleeps) == longest
+    assert sum(fake.sleeps) == pytest.approx(30)  # never sleeps past the deadline
+    assert read.reads[-1] == pytest.approx(130)  # one last read at the deadline
+
+
+def test_poll_with_a_short_timeout_sleeps_only_that_long():
+    fake = FakeClock()
+    assert fake.poll(reader(["poweredOn"]), is_off, 0.1) == "poweredOn"
+    assert sum(fake.sleeps) == pytest.approx(0.1)
+
+
+def test_poll_with_timeout_zero_reads_once():
+    fake = FakeClock()
+    read = reader(["poweredOn"])
+    assert fake.poll(read, is_off, 0) == "poweredOn"
+    assert len(read.reads) == 1 and fake.sleeps == []

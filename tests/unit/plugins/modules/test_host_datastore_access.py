@@ -5,6 +5,7 @@ import json
 import pytest
 from ansible.module_utils.testing import patch_module_args
 from pyVmomi import vim
+from support.clock import FakeClock, reader
 
 from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_client import VSphereError
 from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_datastores import (
@@ -25,6 +26,7 @@ from ansible_collections.siterecovery.master_target.plugins.modules.host_datasto
     select_datastores,
     select_host,
     unique,
+    unusable,
 )
 
 HOST = "host-34"
@@ -196,6 +198,40 @@ def test_host_of_the_vm():
         host_of(vm, [])
     with pytest.raises(VSphereError, match="not on any ESXi host"):
         host_of(ManagedObject(vim.VirtualMachine("vm-2"), {"name": "orphan"}), hosts)
+
+
+def test_unusable_lists_each_datastore_the_host_cannot_use_yet():
+    ready = facts(mounts=[mount(HOST)])
+    unmounted = facts(name="vmfs-prod-02", moid="datastore-2", mounts=[mount(HOST, mounted=False, accessible=False)])
+    assert unusable({"datastore-1": ready}, HOST) == []
+    assert [(name, problem.code) for name, problem in unusable({"datastore-1": ready, "datastore-2": unmounted}, HOST)] == [
+        ("vmfs-prod-02", UNMOUNTED)
+    ]
+
+
+def wait_after_mount(monkeypatch, *reads):
+    """Run wait_until_usable on a fake clock, the datastore's facts read as `reads` in turn (the last one forever)."""
+    fake = FakeClock()
+    read = reader([{item["moid"]: item} for item in reads])
+    monkeypatch.setattr(module_under_test, "poll", fake.poll)
+    monkeypatch.setattr(module_under_test, "read_facts", lambda client, objects: read())
+    return (lambda: module_under_test.wait_until_usable(None, [vim.Datastore("datastore-1")], named(vim.HostSystem, HOST, "esx01"))), fake
+
+
+def test_the_wait_after_a_mount_returns_once_vcenter_reports_it_usable(monkeypatch):
+    later = facts(mounts=[mount(HOST)])
+    run, fake = wait_after_mount(monkeypatch, facts(mounts=[mount(HOST, mounted=False, accessible=False)]), later)
+    assert run() == {"datastore-1": later}
+    assert len(fake.sleeps) == 1
+
+
+def test_the_wait_after_a_mount_fails_after_60_s_with_sleeps_of_at_most_2_s(monkeypatch):
+    run, fake = wait_after_mount(monkeypatch, facts(mounts=[mount(HOST, mounted=False, accessible=False)]))
+    with pytest.raises(VSphereError) as error:
+        run()
+    assert error.value.msg.startswith("Datastore 'vmfs-prod-01' cannot be used from host 'esx01'")
+    assert error.value.msg.endswith("(Still so 60 s after it was mounted.)")
+    assert max(fake.sleeps) == 2.0 and sum(fake.sleeps) == pytest.approx(60)
 
 
 class Exited(Exception):

@@ -1,10 +1,15 @@
 from __future__ import annotations
 
 import itertools
+from types import SimpleNamespace
 
 import pytest
 from pyVmomi import vim
+from support.clock import FakeClock, reader
 
+from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_client import VSphereError
+from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_lookup import ManagedObject
+from ansible_collections.siterecovery.master_target.plugins.modules import vm_power
 from ansible_collections.siterecovery.master_target.plugins.modules.vm_power import (
     POWER_STATES,
     WANTED_STATE,
@@ -13,7 +18,6 @@ from ansible_collections.siterecovery.master_target.plugins.modules.vm_power imp
     question_facts,
     question_message,
     question_plan,
-    wait_for_power_state,
 )
 
 ON, OFF, SUSPENDED = "poweredOn", "poweredOff", "suspended"
@@ -93,61 +97,40 @@ def test_power_plan_refuses_an_unknown_power_state(wanted):
     assert "'unknown'" in message
 
 
-class FakeClock:
-    """time.monotonic and time.sleep for wait_for_power_state, without waiting."""
+# --- the wait for a guest shutdown (poll's schedule itself: test_vsphere_tasks.py) -------------------
 
-    def __init__(self):
-        self.now = 100.0
-        self.sleeps = []
-
-    def clock(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-
-def reader(states, clock=None):
-    """read_state returning `states` in turn (the last one forever), recording when it was read."""
-    remaining = list(states)
-    reads = []
-
-    def read_state():
-        reads.append(clock.now if clock else None)
-        return remaining.pop(0) if len(remaining) > 1 else remaining[0]
-
-    read_state.reads = reads
-    return read_state
-
-
-def test_wait_returns_at_once_when_already_there():
+def shut_down(monkeypatch, states, timeout=300):
+    """Run shutdown_guest on a VM whose runtime.powerState reads `states` in turn (the last one forever), on a fake clock."""
     fake = FakeClock()
-    assert wait_for_power_state(reader([OFF]), OFF, 300, sleep=fake.sleep, clock=fake.clock)
-    assert not fake.sleeps
+    read_state = reader(states, fake)
+    monkeypatch.setattr(vm_power, "poll", fake.poll)
+    monkeypatch.setattr(vm_power, "reread", lambda client, vm, paths: ManagedObject(vm.obj, {"runtime.powerState": read_state()}))
+    vm = SimpleNamespace(obj=SimpleNamespace(ShutdownGuest=lambda: None), path="/DC0/vm/asr/asr-mt-01")
+    module = SimpleNamespace(params=dict(timeout=timeout, force=False))
+    return (lambda: vm_power.shutdown_guest(module, None, vm)), fake, read_state
 
 
-def test_wait_polls_until_the_state_is_reached_with_growing_sleeps():
-    fake = FakeClock()
-    read_state = reader([ON, ON, ON, ON, OFF], fake)
-    assert wait_for_power_state(read_state, OFF, 300, sleep=fake.sleep, clock=fake.clock)
+def test_shutdown_returns_at_once_when_already_off(monkeypatch):
+    run, fake, read_state = shut_down(monkeypatch, [OFF])
+    assert run() == "shutdown_guest"
+    assert not fake.sleeps and len(read_state.reads) == 1
+
+
+def test_shutdown_waits_until_the_vm_is_off_with_growing_sleeps(monkeypatch):
+    run, fake, read_state = shut_down(monkeypatch, [ON, ON, ON, ON, OFF])
+    assert run() == "shutdown_guest"
     assert fake.sleeps == [0.05, 0.1, 0.2, 0.4]
     assert len(read_state.reads) == 5
 
 
-def test_wait_sleeps_at_most_2_seconds_and_stops_at_the_deadline():
-    fake = FakeClock()
-    read_state = reader([ON], fake)
-    assert not wait_for_power_state(read_state, OFF, 30, sleep=fake.sleep, clock=fake.clock)
+def test_shutdown_wait_sleeps_at_most_2_seconds_and_stops_at_the_timeout(monkeypatch):
+    run, fake, read_state = shut_down(monkeypatch, [ON], timeout=30)
+    with pytest.raises(VSphereError) as error:
+        run()
+    assert "VM /DC0/vm/asr/asr-mt-01 is still powered on 30 s after the guest shutdown request" in error.value.msg
     assert max(fake.sleeps) == 2.0
     assert sum(fake.sleeps) == pytest.approx(30)  # never sleeps past the deadline
     assert read_state.reads[-1] == pytest.approx(130)  # one last read at the deadline
-
-
-def test_wait_with_a_short_timeout_sleeps_only_that_long():
-    fake = FakeClock()
-    assert not wait_for_power_state(reader([ON]), OFF, 0.1, sleep=fake.sleep, clock=fake.clock)
-    assert sum(fake.sleeps) == pytest.approx(0.1)
 
 
 # --- questions (runtime.question) ------------------------------------------------------------------

@@ -1,9 +1,13 @@
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 from pyVmomi import vim
+from support.clock import FakeClock, reader
 
 from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_client import VSphereError
+from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_lookup import ManagedObject
 from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_tools import (
     TOOLS_PATHS,
     guest_facts,
@@ -13,11 +17,12 @@ from ansible_collections.siterecovery.master_target.plugins.module_utils._vspher
     tools_problem,
     version_text,
 )
+from ansible_collections.siterecovery.master_target.plugins.modules import vm_tools
 from ansible_collections.siterecovery.master_target.plugins.modules.vm_tools import (
-    MAX_POLL_SECONDS,
     has_cdrom,
     mount_refusal,
-    wait_until_running,
+    not_running_message,
+    wait_is_over,
 )
 
 # What vCenter reports for a Linux guest with open-vm-tools from the distribution, powered on.
@@ -181,77 +186,80 @@ def test_tools_problem():
     assert "installed in VM win-01 but not running" in stopped and "VMTools" in stopped
 
 
-class FakeClock:
-    """time.monotonic and time.sleep for wait_until_running, without waiting."""
+# --- state: running, the wait (poll's schedule itself: test_vsphere_tasks.py) -----------------------
 
-    def __init__(self):
-        self.now = 100.0
-        self.sleeps = []
-
-    def clock(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-
-def reader(*states):
-    """read() returning each props dict in turn, then the last one forever."""
-    calls = []
-
-    def read():
-        calls.append(1)
-        return states[min(len(calls), len(states)) - 1]
-
-    read.calls = calls
-    return read
+def wait_for_tools(monkeypatch, *states, name="asr-mt-01", timeout=300):
+    """Run ensure_tools (state: running) on VM `name` whose TOOLS_PATHS read `states` in turn (the last one forever),
+    on a fake clock: (the result or the VSphereError raised, the clock, when each read was)."""
+    fake = FakeClock()
+    read = reader(states, fake)
+    vm = ManagedObject(vim.VirtualMachine("vm-42"), dict(states[0]))
+    vm.path = name
+    monkeypatch.setattr(vm_tools, "poll", fake.poll)
+    monkeypatch.setattr(vm_tools, "find_vm", lambda client, params, paths: vm)
+    monkeypatch.setattr(vm_tools, "reread", lambda client, found, paths: ManagedObject(found.obj, read()))
+    module = SimpleNamespace(params=dict(state="running", timeout=timeout, force=False), check_mode=False, _diff=False, warn=None)
+    try:
+        return vm_tools.ensure_tools(module, None), fake, read.reads
+    except VSphereError as error:
+        return error, fake, read.reads
 
 
-def test_wait_returns_at_once_when_running():
-    clock, read = FakeClock(), reader(LINUX_RUNNING)
-    assert wait_until_running(read, "asr-mt-01", 300, clock.sleep, clock.clock) is LINUX_RUNNING
-    assert len(read.calls) == 1 and clock.sleeps == []
+def test_wait_returns_at_once_when_running(monkeypatch):
+    result, clock, reads = wait_for_tools(monkeypatch, LINUX_RUNNING)
+    assert result["tools"] == tools_facts(LINUX_RUNNING) and result["requirement_met"]
+    assert len(reads) == 1 and clock.sleeps == []
 
 
-def test_wait_fails_at_once_when_powered_off():
-    clock, read = FakeClock(), reader(LINUX_OFF)
-    with pytest.raises(VSphereError) as error:
-        wait_until_running(read, "asr-mt-02", 300, clock.sleep, clock.clock)
-    assert "asr-mt-02 is poweredOff" in error.value.msg and "Power the VM on" in error.value.msg
-    assert clock.sleeps == [] and error.value.details["requirement_met"] is False
+def test_wait_fails_at_once_when_powered_off(monkeypatch):
+    error, clock, reads = wait_for_tools(monkeypatch, LINUX_OFF, name="asr-mt-02")
+    assert "asr-mt-02 is poweredOff" in error.msg and "Power the VM on" in error.msg
+    assert clock.sleeps == [] and len(reads) == 1 and error.details["requirement_met"] is False
 
 
-def test_wait_polls_until_tools_start():
+def test_wait_polls_until_tools_start(monkeypatch):
     stopped = dict(LINUX_RUNNING, **{"guest.toolsRunningStatus": "guestToolsNotRunning", "guest.toolsStatus": "toolsNotRunning"})
-    clock, read = FakeClock(), reader(stopped, stopped, stopped, LINUX_RUNNING)
-    assert wait_until_running(read, "asr-mt-01", 300, clock.sleep, clock.clock) is LINUX_RUNNING
-    assert clock.sleeps == [0.5, 1.0, 2.0]
+    result, clock, reads = wait_for_tools(monkeypatch, stopped, stopped, stopped, LINUX_RUNNING)
+    assert result["tools"] == tools_facts(LINUX_RUNNING)
+    assert clock.sleeps == [0.05, 0.1, 0.2] and len(reads) == 4
 
 
-def test_wait_times_out_with_bounded_sleeps_and_a_clear_message():
-    clock, read = FakeClock(), reader(NOT_INSTALLED)
-    with pytest.raises(VSphereError) as error:
-        wait_until_running(read, "asr-mt-01", 30, clock.sleep, clock.clock)
-    msg = error.value.msg
+def test_wait_times_out_with_bounded_sleeps_and_a_clear_message(monkeypatch):
+    error, clock, reads = wait_for_tools(monkeypatch, NOT_INSTALLED, timeout=30)
+    msg = error.msg
     assert "did not start in VM asr-mt-01 within 30 s" in msg
     assert "toolsNotInstalled" in msg and "open-vm-tools" in msg and "Azure Site Recovery" in msg
-    assert max(clock.sleeps) == MAX_POLL_SECONDS and sum(clock.sleeps) == pytest.approx(30)
+    assert max(clock.sleeps) == 5.0 and sum(clock.sleeps) == pytest.approx(30)
+    assert reads[-1] == pytest.approx(130)  # one last read at the deadline
 
 
-def test_wait_with_timeout_zero_checks_once():
-    clock, read = FakeClock(), reader(NOT_INSTALLED)
-    with pytest.raises(VSphereError):
-        wait_until_running(read, "asr-mt-01", 0, clock.sleep, clock.clock)
-    assert len(read.calls) == 1 and clock.sleeps == []
+def test_wait_with_timeout_zero_checks_once(monkeypatch):
+    error, clock, reads = wait_for_tools(monkeypatch, NOT_INSTALLED, timeout=0)
+    assert isinstance(error, VSphereError)
+    assert len(reads) == 1 and clock.sleeps == []
 
 
-def test_wait_fails_when_the_vm_is_powered_off_meanwhile():
+def test_wait_fails_when_the_vm_is_powered_off_meanwhile(monkeypatch):
     stopped = dict(LINUX_RUNNING, **{"guest.toolsRunningStatus": "guestToolsNotRunning"})
-    clock, read = FakeClock(), reader(stopped, LINUX_OFF)
-    with pytest.raises(VSphereError) as error:
-        wait_until_running(read, "asr-mt-01", 300, clock.sleep, clock.clock)
-    assert "poweredOff" in error.value.msg and len(clock.sleeps) == 1
+    error, clock, reads = wait_for_tools(monkeypatch, stopped, LINUX_OFF)
+    assert "poweredOff" in error.msg and len(clock.sleeps) == 1 and len(reads) == 2
+
+
+@pytest.mark.parametrize(
+    "props, over, message",
+    [
+        (LINUX_RUNNING, True, None),
+        (LINUX_OFF, True, "VM asr-mt-01 is poweredOff: VMware Tools cannot run in it."),
+        (NOT_INSTALLED, False, "VMware Tools did not start in VM asr-mt-01 within 30 s."),
+    ],
+)
+def test_the_wait_is_over_when_tools_run_or_the_vm_is_not_on(props, over, message):
+    assert wait_is_over(props) is over
+    said = not_running_message("asr-mt-01", props, 30)
+    if message is None:
+        assert said is None
+    else:
+        assert said.startswith(message)
 
 
 CDROM = [vim.vm.device.VirtualCdrom(key=3000, controllerKey=200, unitNumber=0)]
