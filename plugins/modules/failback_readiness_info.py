@@ -619,22 +619,31 @@ def by_moid(objects):
     return {item.moid: item for item in objects}
 
 
-def license_rows(client, hosts, labels):
-    """host.license rows, in one call. Through vCenter, QueryAssignedLicenses without an entity answers for every host;
-    connected straight to an ESXi host (about.apiType HostAgent), LicenseManager.licenses is that host's own licence."""
+def read_licences(client, hosts):
+    """The licence of each host, in one call: {host moid: LicenseManagerLicenseInfo or None}, or the fault's message.
+
+    Through vCenter, QueryAssignedLicenses without an entity answers for every host; connected straight to an
+    ESXi host (about.apiType HostAgent), LicenseManager.licenses is that host's own licence."""
     if not hosts:
-        return []
+        return {}
     direct = client.content.about.apiType == "HostAgent"
     try:
         manager = read_object(client, client.content.licenseManager, ["licenses" if direct else "licenseAssignmentManager"])
         if direct:
-            assigned = {host.moid: next(iter(manager.get("licenses") or []), None) for host in hosts}
-        else:
-            assignments = manager.get("licenseAssignmentManager")
-            assigned = {item.entityId: item.assignedLicense for item in assignments.QueryAssignedLicenses()} if assignments is not None else {}
+            return {host.moid: next(iter(manager.get("licenses") or []), None) for host in hosts}
+        assignments = manager.get("licenseAssignmentManager")
+        return {item.entityId: item.assignedLicense for item in assignments.QueryAssignedLicenses()} if assignments is not None else {}
     except vmodl.MethodFault as fault:
+        return fault.msg or type(fault).__name__
+
+
+def license_rows(assigned, hosts, labels, direct):
+    """Pure: host.license rows from read_licences' answer (a message when vCenter refused to list the licences)."""
+    if not hosts:
+        return []
+    if isinstance(assigned, str):
         return [row("host.license", "warn", None, [labels[host.moid] for host in hosts],
-                    f"{'The ESXi host' if direct else 'vCenter'} refused to list the licences: {fault.msg}.",
+                    f"{'The ESXi host' if direct else 'vCenter'} refused to list the licences: {assigned}.",
                     "Grant the account read access to licences (Global.Licenses), or check the hosts' licences in vCenter.")]
     found = []
     for host in hosts:
@@ -643,29 +652,37 @@ def license_rows(client, hosts, labels):
     return found
 
 
-def privilege_row(client, objects):
-    """vcenter.privileges: one HasPrivilegeOnEntities call for every object and privilege; `objects`: {moid: (ref, label, kind)}."""
+def read_privileges(client, objects):
+    """One HasPrivilegeOnEntities call for every object and privilege; `objects`: {moid: (ref, label, kind)}.
+
+    Returns (the session's user name, the answer), or (None, the fault's message) when vCenter refused."""
     session = read_object(client, client.content.sessionManager, ["currentSession"]).get("currentSession")
-    labels = {key: (label, kind) for key, (_ref, label, kind) in objects.items()}
     try:
         answer = client.content.authorizationManager.HasPrivilegeOnEntities(
             entity=[ref for ref, _label, _kind in objects.values()], sessionId=session.key, privId=REQUIRED_PRIVILEGES)
     except vmodl.MethodFault as fault:
+        return None, fault.msg or type(fault).__name__
+    return session.userName, answer
+
+
+def privilege_row(user, answer, objects):
+    """Pure: vcenter.privileges from read_privileges' answer."""
+    labels = {key: (label, kind) for key, (_ref, label, kind) in objects.items()}
+    if user is None:
         return row("vcenter.privileges", "warn", None, sorted(label for label, _kind in labels.values()),
-                   f"vCenter refused the privilege check: {fault.msg}.",
+                   f"vCenter refused the privilege check: {answer}.",
                    "Check the account's role in vCenter (Administration > Access Control > Roles) against this module's notes.")
-    return check_privileges(session.userName, missing_privileges(answer, labels))
+    return check_privileges(user, missing_privileges(answer, labels))
 
 
-def readiness(client, params):
-    """Every check, in a constant number of round trips; returns the module's result (without changed)."""
+def read_vcenter(client, params):
+    """Every read of the check, in a constant number of round trips: what judge() needs, as a dict."""
     about = client.content.about
     inventory = read_inventory(client, [vim.VirtualMachine, vim.Folder, vim.Datacenter],
                                {vim.VirtualMachine: ["name", "parent"], vim.Folder: ["name", "parent"], vim.Datacenter: ["name", "parent"]})
     inventory_paths(inventory)
     all_vms = [item for item in inventory if isinstance(item.obj, vim.VirtualMachine)]
     found_rows, chosen, entry_moids, repeats = choose_vms(all_vms, params)
-    groups = group_moids(params.get("replication_groups"), entry_moids)
 
     details = by_moid(read_objects(client, [vm.obj for vms in chosen.values() for vm in vms], VM_PATHS))
     for vms in chosen.values():
@@ -688,13 +705,36 @@ def readiness(client, params):
     ds_refs.update({moid(ref): ref for vm in details.values() for ref in vm.get("datastore") or []})
     ds_objects = by_moid(read_objects(client, list(ds_refs.values()), DATASTORE_PATHS + ["parent"]))
     ds_names = object_labels(ds_objects)
-    ds_facts = {moid: dict(datastore_facts(item), name=ds_names[moid]) for moid, item in ds_objects.items()}
     pod_refs = {moid(ds.get("parent")): ds.get("parent") for ds in ds_objects.values() if isinstance(ds.get("parent"), vim.StoragePod)}
-    pods = by_moid(read_objects(client, list(pod_refs.values()), POD_PATHS))
     cluster_refs = {moid(host.get("parent")): host.get("parent") for host in hosts.values()
                     if isinstance(host.get("parent"), vim.ClusterComputeResource)}
-    clusters = by_moid(read_objects(client, list(cluster_refs.values()), CLUSTER_PATHS))
+    host_list = sorted(hosts.values(), key=lambda item: item.name)
+    reading = dict(
+        about=about, found_rows=found_rows, groups=group_moids(params.get("replication_groups"), entry_moids), mts=mts, pvms=pvms,
+        hosts=hosts, host_list=host_list, host_names=host_names, ds_objects=ds_objects,
+        ds_facts={moid: dict(datastore_facts(item), name=ds_names[moid]) for moid, item in ds_objects.items()},
+        pods=by_moid(read_objects(client, list(pod_refs.values()), POD_PATHS)),
+        clusters=by_moid(read_objects(client, list(cluster_refs.values()), CLUSTER_PATHS)),
+        licences=read_licences(client, host_list), privileges=None,
+    )
+    if mts:
+        # Each privilege is asked where vCenter checks it (PRIVILEGE_GROUPS), all in one HasPrivilegeOnEntities call.
+        asked = privilege_objects(mts + pvms, details, {vm["moid"] for vm in pvms})
+        asked[moid(client.content.rootFolder)] = (client.content.rootFolder, "vcenter")
+        unnamed = [ref for ref, kind in asked.values() if kind in ("network", "resource_pool")]
+        object_names = dict(object_labels(by_moid(read_objects(client, unnamed, ["name"]))), **ds_names)
+        object_names.update({vm["moid"]: vm["name"] for vm in mts + pvms})
+        object_names.update({moid(details[vm["moid"]].get("parent")): vm["path"].rsplit("/", 1)[0] for vm in mts + pvms if vm["path"]})
+        object_names[moid(client.content.rootFolder)] = client.hostname
+        objects = {key: (ref, object_names.get(key, key), kind) for key, (ref, kind) in asked.items()}
+        reading["privileges"] = (objects, *read_privileges(client, objects))
+    return reading
 
+
+def judge(reading, params):
+    """Pure: the module's result (without changed) from read_vcenter's reading: every row, the verdict, the summary."""
+    about, mts, pvms, hosts, ds_facts = reading["about"], reading["mts"], reading["pvms"], reading["hosts"], reading["ds_facts"]
+    ds_objects, pods, clusters, groups = reading["ds_objects"], reading["pods"], reading["clusters"], reading["groups"]
     after = params.get("phase") == "after_reprotect"
     # Before reprotect the disk-limit row plans what reprotect will do; after it, it counts what the master target holds.
     if after:
@@ -713,9 +753,9 @@ def readiness(client, params):
 
     protected_rows = protected_vm_rows(pvms, mts, groups, ds_facts, after)
 
-    global_rows = list(found_rows)
-    host_list = sorted(hosts.values(), key=lambda item: item.name)
-    global_rows += license_rows(client, host_list, host_names)
+    host_list, host_names = reading["host_list"], reading["host_names"]
+    global_rows = list(reading["found_rows"])
+    global_rows += license_rows(reading["licences"], host_list, host_names, about.apiType == "HostAgent")
     on_host = {}
     for vm in mts + pvms:
         on_host.setdefault(vm["host_moid"], []).append(vm["name"])
@@ -723,16 +763,9 @@ def readiness(client, params):
                                      on_host.get(host.moid, [])) for host in host_list]
     global_rows += [check_version("host.version", "ESXi host", host.name, host.get("config.product.version")) for host in host_list]
     global_rows.append(check_version("vcenter.version", "vCenter" if about.apiType == "VirtualCenter" else "ESXi", about.name, about.version))
-    if mts:
-        # Each privilege is asked where vCenter checks it (PRIVILEGE_GROUPS), all in one HasPrivilegeOnEntities call.
-        asked = privilege_objects(mts + pvms, details, {vm["moid"] for vm in pvms})
-        asked[moid(client.content.rootFolder)] = (client.content.rootFolder, "vcenter")
-        unnamed = [ref for ref, kind in asked.values() if kind in ("network", "resource_pool")]
-        object_names = dict(object_labels(by_moid(read_objects(client, unnamed, ["name"]))), **ds_names)
-        object_names.update({vm["moid"]: vm["name"] for vm in mts + pvms})
-        object_names.update({moid(details[vm["moid"]].get("parent")): vm["path"].rsplit("/", 1)[0] for vm in mts + pvms if vm["path"]})
-        object_names[moid(client.content.rootFolder)] = client.hostname
-        global_rows.append(privilege_row(client, {key: (ref, object_names.get(key, key), kind) for key, (ref, kind) in asked.items()}))
+    if reading["privileges"] is not None:
+        objects, user, answer = reading["privileges"]
+        global_rows.append(privilege_row(user, answer, objects))
 
     rows = mt_rows + protected_rows + global_rows
     # A master target's label is unique in the report (vm_labels), so it names one moid.
@@ -754,6 +787,11 @@ def readiness(client, params):
         policy=dict(POLICY),
         vcenter=dict(name=about.name, version=about.version, build=about.build, api_type=about.apiType),
     )
+
+
+def readiness(client, params):
+    """Every check: the reads, then the verdict; returns the module's result (without changed)."""
+    return judge(read_vcenter(client, params), params)
 
 
 def main():

@@ -116,10 +116,22 @@ host:
       type: str
       sample: host-34
 vm:
-  description: The VM whose host was worked on (name, moid, path); null when O(esxi_hostname) was used.
+  description: The VM whose host was worked on; null when O(esxi_hostname) was used instead.
   returned: always
   type: dict
-  sample: {name: asr-mt-01, moid: vm-57, path: /DC0/vm/asr/asr-mt-01}
+  contains:
+    name:
+      description: The VM's name.
+      type: str
+      sample: asr-mt-01
+    moid:
+      description: The VM's managed object id.
+      type: str
+      sample: vm-42
+    path:
+      description: The VM's inventory path (when selected by name), else its name and moid.
+      type: str
+      sample: /DC0/vm/asr/asr-mt-01
 datastores:
   description:
     - Each datastore of O(datastores) as seen from the host after the run (as it would be, in check mode).

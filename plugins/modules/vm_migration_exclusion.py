@@ -230,10 +230,22 @@ msg:
   type: str
   sample: "Storage DRS override in datastore cluster 'dsc-failback': added. DRS override in cluster 'DC0_C0': added."
 vm:
-  description: The virtual machine worked on (name, moid, path).
+  description: The virtual machine worked on.
   returned: always
   type: dict
-  sample: {name: asr-mt-01, moid: vm-42, path: /DC0/vm/asr/asr-mt-01}
+  contains:
+    name:
+      description: The VM's name.
+      type: str
+      sample: asr-mt-01
+    moid:
+      description: The VM's managed object id.
+      type: str
+      sample: vm-42
+    path:
+      description: The VM's inventory path (when selected by name), else its name and moid.
+      type: str
+      sample: /DC0/vm/asr/asr-mt-01
 """
 
 from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_client import VSphereError
@@ -250,14 +262,12 @@ from ansible_collections.siterecovery.master_target.plugins.module_utils._vspher
 from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_overrides import (
     CLUSTER_PATHS,
     ENABLE_OVERRIDES_OPTION,
-    POD_ENABLED,
-    POD_VM_CONFIG,
+    POD_PATHS,
     cluster_facts,
     complies,
-    find_override,
-    override_view,
     overrides_off_reason,
     overrides_switch,
+    pod_facts,
     pods_of,
     wanted_fields,
 )
@@ -328,15 +338,11 @@ def drs_spec(vm_obj, operation, level, switch_on=False):
 
 
 def read_pods(client, refs):
-    return sorted(read_objects(client, refs, ["name", POD_VM_CONFIG, POD_ENABLED]), key=lambda pod: pod.name)
+    return sorted(read_objects(client, refs, POD_PATHS), key=lambda pod: pod.name)
 
 
 def read_cluster(client, ref):
     return read_object(client, ref, CLUSTER_PATHS, what=f"Cluster {ref._moId}")  # pylint: disable=protected-access
-
-
-def pod_override(pod, vm):
-    return override_view(find_override(pod.get(POD_VM_CONFIG), vm.moid, key="vm"))
 
 
 # ---- the module ---------------------------------------------------------------------------------
@@ -378,9 +384,9 @@ def plan_storage_drs(module, client, vm, pods, pod_datastores, datastores):
     state, level = module.params["state"], module.params["storage_drs_behavior"]
     entries, steps, messages = [], [], []
     for pod in pods:
-        before = pod_override(pod, vm)
+        facts = pod_facts(pod, vm.moid)
+        before, enabled = facts["override"], facts["enabled"]
         operation, after = plan_override(before, state, level)
-        enabled = bool(pod.get(POD_ENABLED))
         entry = dict(name=pod.name, moid=pod.moid, datastores=sorted(pod_datastores[pod.moid][1]), storage_drs_enabled=enabled,
                      operation=operation, before=before, after=after)
         entries.append(entry)
@@ -470,7 +476,7 @@ def ensure_exclusion(module, client):
         # Report what vCenter stores now, not what was sent (re-reading only what was changed).
         changed_pods = {step["entry"]["moid"]: step["entry"] for step in steps if step["kind"] == "Storage DRS"}
         for pod in read_pods(client, [pod.obj for pod in pods if pod.moid in changed_pods]) if changed_pods else []:
-            changed_pods[pod.moid]["after"] = pod_override(pod, vm)
+            changed_pods[pod.moid]["after"] = pod_facts(pod, vm.moid)["override"]
         if any(step["kind"] == "DRS" for step in steps):
             facts = cluster_facts(read_cluster(client, cluster.obj), vm.moid)
             drs_entry["after"], drs_entry["vm_overrides_enabled"] = facts["override"], facts["vm_overrides_enabled"]

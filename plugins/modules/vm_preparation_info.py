@@ -267,12 +267,15 @@ vm:
     name:
       description: The VM's name.
       type: str
+      sample: asr-mt-01
     moid:
       description: The VM's managed object id.
       type: str
+      sample: vm-42
     path:
       description: The VM's inventory path (when selected by name), else its name and moid.
       type: str
+      sample: /DC0/vm/asr/asr-mt-01
     power_state:
       description: The VM's power state (C(runtime.powerState)).
       type: str

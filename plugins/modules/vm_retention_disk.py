@@ -265,10 +265,22 @@ awaited_tasks:
       description: The name of the VM the task ran on.
       type: str
 vm:
-  description: The virtual machine worked on (name, moid, path).
+  description: The virtual machine worked on.
   returned: always
   type: dict
-  sample: {name: asr-mt-01, moid: vm-42, path: /DC0/vm/asr/asr-mt-01}
+  contains:
+    name:
+      description: The VM's name.
+      type: str
+      sample: asr-mt-01
+    moid:
+      description: The VM's managed object id.
+      type: str
+      sample: vm-42
+    path:
+      description: The VM's inventory path (when selected by name), else its name and moid.
+      type: str
+      sample: /DC0/vm/asr/asr-mt-01
 """
 
 import secrets
@@ -396,7 +408,7 @@ def planned_record(controller, unit, size_gb, ds_name, provisioning):
     )
 
 
-def summary(record):
+def diff_view(record):
     """Pure: what --diff shows of a disk."""
     if record is None:
         return None
@@ -414,7 +426,7 @@ def reconfigure(client, vm, spec, action, timeout):
 
 def remove_disk(module, client, vm, found, record):
     changes = Changes()
-    changes.compare("retention_disk", summary(record), None)
+    changes.compare("retention_disk", diff_view(record), None)
     changes.compare("marker", found.marker, None)
     operation = "removed" if found.disk is not None else "marker_removed"
     if found.disk is None:
@@ -441,7 +453,7 @@ def add_disk(module, client, vm, devices, datastores, ds_refs, found):
 
     record = planned_record(controller, unit, size_gb, ds["name"], provisioning)
     changes = Changes()
-    changes.compare("retention_disk", None, summary(record))
+    changes.compare("retention_disk", None, diff_view(record))
     marker = None
     if not module.check_mode:
         spec = add_disk_spec(controller["key"], controller["bus"], unit, size_gb, ds_refs[ds["moid"]], ds["name"], provisioning, new_disk_uuid(),
@@ -472,7 +484,7 @@ def ensure_size(module, client, vm, found, record, datastores):
     uuid = recorded_uuid(found.disk, what) if record_marker else None
     after = dict(record, size_gb=params["size_gb"]) if grow else record
     changes = Changes()
-    changes.compare("retention_disk", summary(record), summary(after))
+    changes.compare("retention_disk", diff_view(record), diff_view(after))
     if record_marker:
         # The disk an earlier run added, found by its pending slot: that run stopped before it recorded the uuid.
         # Or the uuid is recorded but the slot is still set (the reply of the recording reconfigure was lost).

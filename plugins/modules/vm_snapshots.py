@@ -143,9 +143,22 @@ awaited_tasks:
       description: The name of the VM the task ran on.
       type: str
 vm:
-  description: The virtual machine worked on (name, moid, path).
+  description: The virtual machine worked on.
   returned: always
   type: dict
+  contains:
+    name:
+      description: The VM's name.
+      type: str
+      sample: asr-mt-01
+    moid:
+      description: The VM's managed object id.
+      type: str
+      sample: vm-42
+    path:
+      description: The VM's inventory path (when selected by name), else its name and moid.
+      type: str
+      sample: /DC0/vm/asr/asr-mt-01
 """
 
 from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_lookup import find_vm, reread

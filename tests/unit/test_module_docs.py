@@ -88,3 +88,21 @@ def test_one_note_names_the_privileges(docs, module):
     assert "System.Read" in notes[0], f"{module}: the privileges note must also say what reading needs (System.Read)"
     # The action group is an attribute now, not a note repeated from the connection fragment.
     assert not [note for note in docs[module].get("notes") or [] if "action group" in note]
+
+
+def own_return(module: str) -> dict:
+    """The module's RETURN as written in its file."""
+    source = (REPO_ROOT / "plugins" / "modules" / f"{module}.py").read_text()
+    start = source.index('RETURN = r"""') + len('RETURN = r"""')
+    return yaml.safe_load(source[start : source.index('"""', start)]) or {}
+
+
+VM_RETURN = {name: own_return("vm_disk_uuid")["vm"]["contains"][name] for name in ("name", "moid", "path")}
+
+
+@pytest.mark.parametrize("module", [module for module in MODULES if "vm" in own_return(module)])
+def test_the_vm_return_value_has_one_shape(module):
+    """Every module that returns `vm` documents its name, moid and path the same way (some add more keys)."""
+    vm = own_return(module)["vm"]
+    assert vm["type"] == "dict" and vm["returned"] == "always"
+    assert {name: vm.get("contains", {}).get(name) for name in VM_RETURN} == VM_RETURN

@@ -1,7 +1,7 @@
 package main
 
 // diskFacts makes a ReconfigVM_Task end the way it does on vCenter where vcsim
-// 0.24 differs for disks (extraConfig keys are made unique by vmFacts in extend.go):
+// 0.24 differs for disks (extraConfig keys are made unique by vmFacts in vmfacts.go):
 //   - a new disk without backing.uuid keeps an empty uuid; vCenter (ESXi) gives
 //     every disk a "6000C29..." uuid, the one a guest sees with disk.EnableUUID.
 //   - a new disk is labelled "disk-<controller>-<unit>"; vCenter says "Hard disk N".
@@ -239,5 +239,5 @@ func finishNewControllers(devices []types.BaseVirtualDevice) {
 			scsi.ControllerKey, scsi.UnitNumber = pci.Key, types.NewInt32(unit)
 		}
 	}
-	indexControllerDevices(devices) // the PCI controller now lists the new controller (extend.go)
+	indexControllerDevices(devices) // the PCI controller now lists the new controller (vmfacts.go)
 }

@@ -8,7 +8,7 @@ package main
 // registry knows only "ManagedObjectReference", so the decoder dropped the value
 // and removeKey arrived nil. vcsim's ClusterComputeResource then panicked in
 // updateOverridesDRS (and updateOverridesDAS), and the Storage DRS override
-// remove in extend.go answered InvalidArgument. Teaching the registry the alias
+// remove in storagedrs.go answered InvalidArgument. Teaching the registry the alias
 // fixes every anyType MoRef at once (removeKey of DRS, HA and Storage DRS VM
 // overrides, MoRefs in OptionValue.value) without touching the simulator objects:
 // wrapping ClusterComputeResource is not an option, because the simulator

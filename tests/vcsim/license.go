@@ -66,7 +66,8 @@ type licenseAssignments struct {
 	names    map[string]string // entity id -> display name
 }
 
-// installLicenses must run after the scene is built: every host present gets the paid licence.
+// installLicenses gives every host present the paid licence: it runs after model.Create made the
+// hosts (the default scene adds none).
 func installLicenses() {
 	content := simulator.Map.Get(vimServiceInstance()).(*simulator.ServiceInstance).Content
 	lm := simulator.Map.Get(content.LicenseManager.Reference()).(*simulator.LicenseManager)

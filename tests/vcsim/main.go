@@ -52,6 +52,23 @@ func main() {
 	if err := model.Create(); err != nil {
 		log.Fatal(err)
 	}
+	// Start-up order, and why (each step's file says what it changes; README.md's table says why):
+	//  1. model.Create: vcsim's inventory (datacenter, cluster and hosts, datastores). Everything
+	//     below needs its objects; the scene adds VMs, folders and datastores, never hosts.
+	//  2. Before the scene, because the scene's own calls go through them:
+	//     - installExtensions (extend.go): the scene configures Storage DRS overrides through the
+	//       StorageResourceManager wrapper and lists datastores through the ViewManager wrapper;
+	//     - installLicenses, installPrivileges: need only the model's hosts and root folder;
+	//     - installDiskFacts, installStorageSystems, installVMFacts, installEntityTasks: Registry
+	//       handlers and host wrappers that must see every VM, disk and task the scene creates;
+	//     - installAnyTypeMoRefAlias, installDrsDefaults: the type registry and the model's cluster.
+	//  3. buildDefaultScene (scene.go, vms.go), default scene only.
+	//  4. After the scene: installTools gives Tools to the VMs present now (VMs created later by a
+	//     client start without); installGuestDescriptors wraps every compute resource's browser.
+	//  5. The HTTP handlers below: each wrap goes around the previous ones, so the last one wrapped
+	//     sees a request first. Each acts on its own SOAP methods (or VMs with its knob) and passes
+	//     the rest on; withTaskDelay is outside withReconfigureFault so that a delayed task ends with
+	//     the fault harness.reconfigureFault asks for; withFetchFix is innermost, next to vcsim.
 	installExtensions()
 	// host licences, UpdateAssignedLicense (license.go); roles behind HasPrivilegeOnEntities (privileges.go)
 	installLicenses()

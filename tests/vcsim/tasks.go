@@ -26,7 +26,7 @@ package main
 //    ("VirtualMachine.reconfigure", "VirtualMachine.removeAllSnapshots", the keys of
 //    vCenter's TaskManager.description.methodInfo); vcsim's own tasks keep vcsim's
 //    ("VirtualMachine.reconfigVm", "VirtualMachine.RemoveAllSnapshots"), which disks.go,
-//    extend.go and tools.go key on. The task vcsim's method creates for the work at the end
+//    vmfacts.go and tools.go key on. The task vcsim's method creates for the work at the end
 //    is dropped from TaskManager.recentTask and the VM's recentTask, so a client sees one
 //    task per call, as in vCenter. A reconfigure that sets a "harness." key is applied at
 //    once, so tests change or clear the knob freely.

@@ -277,7 +277,7 @@ def role_tasks():
 
 
 def test_failure_lines_name_each_failing_check_and_its_fix(result):
-    expression = role_tasks()["vars"]["_readiness_failures"]
+    expression = role_tasks()["vars"]["__readiness_failures"]
     lines = render_text(expression, {"readiness_result": result})
     assert lines == [
         f"FAIL {c['check']} [{c['master_target'] or 'global'}]: {c['message']} Fix: {c['fix']}"
