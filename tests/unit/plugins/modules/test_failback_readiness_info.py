@@ -14,11 +14,13 @@ from ansible_collections.siterecovery.master_target.plugins.module_utils._vspher
 from ansible_collections.siterecovery.master_target.plugins.modules.failback_readiness_info import (
     choose_vms,
     group_moids,
+    license_rows,
     master_target_rows,
     missing_privileges,
     moid,
     object_labels,
     privilege_objects,
+    privilege_row,
     resolve,
     vm_facts,
     vm_labels,
@@ -175,3 +177,26 @@ def test_arguments_are_checked_before_connecting(monkeypatch, capsys, args, mess
         module_under_test.main()
     result = json.loads(capsys.readouterr().out)
     assert result["failed"] and message in result["msg"]
+
+
+def host_record(name, moid_):
+    return ManagedObject(vim.HostSystem(moid_), {"name": name})
+
+
+def test_license_rows_judge_the_answer_read_and_a_refusal_is_one_warning():
+    hosts = [host_record("esx-01", "host-1"), host_record("esx-02", "host-2")]
+    labels = {"host-1": "esx-01", "host-2": "esx-02"}
+    refused = license_rows("Permission to perform this operation was denied.", hosts, labels, direct=False)
+    assert [(item["check"], item["status"]) for item in refused] == [("host.license", "warn")]
+    assert "vCenter refused to list the licences: Permission to perform this operation was denied." in refused[0]["message"]
+    assert license_rows({}, [], labels, direct=False) == []
+    free = vim.LicenseManager.LicenseInfo(editionKey="esxBasic", name="VMware vSphere Hypervisor")
+    rows = license_rows({"host-1": free, "host-2": None}, hosts, labels, direct=False)
+    assert [item["check"] for item in rows] == ["host.license", "host.license"]
+
+
+def test_privilege_row_of_a_refused_check_is_a_warning_naming_the_objects():
+    objects = {"vm-1": (vim.VirtualMachine("vm-1"), "asr-mt-01", "vm"), "group-d1": (vim.Folder("group-d1"), "vcenter.example.com", "vcenter")}
+    item = privilege_row(None, "NotAuthenticated", objects)
+    assert (item["check"], item["status"]) == ("vcenter.privileges", "warn")
+    assert "vCenter refused the privilege check: NotAuthenticated." in item["message"]
