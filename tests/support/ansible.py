@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -200,21 +201,21 @@ def _run(
     return command, proc, duration, _parse_json(proc.stdout)
 
 
+def _first_json(text: str, wanted) -> dict[str, Any] | None:
+    """The first JSON object starting a line of `text` for which wanted(object) is true; other output is skipped."""
+    for line in re.finditer(r"^\{", text, re.MULTILINE):
+        try:
+            document = json.JSONDecoder().raw_decode(text, line.start())[0]
+        except json.JSONDecodeError:
+            continue
+        if isinstance(document, dict) and wanted(document):
+            return document
+    return None
+
+
 def _parse_json(stdout: str) -> dict[str, Any] | None:
     """The json callback's document; anything printed before it (plugins' prints) is skipped."""
-    start = stdout.find("{")
-    while start != -1:
-        try:
-            document = json.JSONDecoder().raw_decode(stdout, start)[0]
-        except json.JSONDecodeError:
-            start = stdout.find("\n{", start + 1)
-            start = start + 1 if start != -1 else -1
-            continue
-        if isinstance(document, dict) and "plays" in document:
-            return document
-        start = stdout.find("\n{", start + 1)
-        start = start + 1 if start != -1 else -1
-    return None
+    return _first_json(stdout, lambda document: "plays" in document)
 
 
 def _fill(result: _RunInfo, command: list[str], proc: subprocess.CompletedProcess[str], duration: float) -> None:
@@ -338,23 +339,15 @@ def _summary_text(item: Any) -> Any:
 def _module_output(proc: subprocess.CompletedProcess[str]) -> dict[str, Any]:
     """The module's JSON result, shaped as ansible-playbook reports it (changed always set); a module
     that printed no JSON (a crash) is a failure with its output, as Ansible's "MODULE FAILURE"."""
-    start = proc.stdout.find("{")
-    while start != -1:
-        try:
-            output = json.JSONDecoder().raw_decode(proc.stdout, start)[0]
-        except json.JSONDecodeError:
-            start = proc.stdout.find("{", start + 1)
-            continue
-        if isinstance(output, dict):
-            output.setdefault("changed", False)
-            # ansible-core 2.19+ modules send each warning as a summary object; the controller reports its message.
-            for key in ("warnings", "deprecations"):
-                if key in output:
-                    output[key] = [_summary_text(item) if key == "warnings" else item for item in output[key]]
-            if proc.returncode != 0:
-                output.setdefault("failed", True)
-            return output
-        start = proc.stdout.find("{", start + 1)
+    output = _first_json(proc.stdout, lambda document: True)
+    if output is not None:
+        output.setdefault("changed", False)
+        # ansible-core 2.19+ modules send each warning as a summary object; the controller reports its message.
+        if "warnings" in output:
+            output["warnings"] = [_summary_text(item) for item in output["warnings"]]
+        if proc.returncode != 0:
+            output.setdefault("failed", True)
+        return output
     return dict(failed=True, changed=False, msg="MODULE FAILURE", rc=proc.returncode, module_stdout=proc.stdout, module_stderr=proc.stderr)
 
 
