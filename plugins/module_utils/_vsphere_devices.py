@@ -200,6 +200,13 @@ def enable_uuid_changed_value(moment):
     return moment.astimezone(datetime.timezone.utc).isoformat()
 
 
+def enable_uuid_option_values(writes, moment):
+    """The OptionValues that write `writes` (enable_uuid_writes) and record the change at `moment` (vCenter's CurrentTime),
+    for one reconfiguration: shared by vm_disk_uuid and vm_preparation."""
+    changed = [vim.option.OptionValue(key=ENABLE_UUID_CHANGED_KEY, value=enable_uuid_changed_value(moment))]
+    return [vim.option.OptionValue(key=key, value=value) for key, value in writes] + changed
+
+
 def moment_text(moment):
     """Pure: a datetime for messages, in UTC to the second: '2026-11-24 10:00:00 UTC'."""
     if moment.tzinfo is None:

@@ -133,51 +133,118 @@ def read_inventory(client, obj_types, paths_by_type, container=None):
         view.DestroyView()
 
 
-def _vm_tree_spec(root_folder):
-    """The VM folder tree from the root folder: datacenters, their VM folders, sub-folders, VMs and vApps.
+def _traversal(name, obj_type, path, then=()):
+    spec = vmodl.query.PropertyCollector
+    return spec.TraversalSpec(name=name, type=obj_type, path=path, skip=False, selectSet=[spec.SelectionSpec(name=each) for each in then])
 
-    Read with one RetrievePropertiesEx and no ContainerView (whose create and destroy cost two more
-    round trips): name and parent of every VM, folder and datacenter, as read_inventory would.
+
+def _down_specs():
+    """Down the VM folder tree: folders' children, datacenters' VM folders, vApps' VMs and nested vApps."""
+    every = ("folderChildren", "datacenterVms", "vappVms", "vappChildren")
+    return [
+        _traversal("folderChildren", vim.Folder, "childEntity", every),
+        _traversal("datacenterVms", vim.Datacenter, "vmFolder", ["folderChildren"]),
+        # VMs of a vApp hang below it (VirtualApp.vm), nested vApps below resourcePool.
+        _traversal("vappVms", vim.VirtualApp, "vm"),
+        _traversal("vappChildren", vim.VirtualApp, "resourcePool", ["vappVms", "vappChildren"]),
+    ]
+
+
+def _up_specs():
+    """Up from a VM to the root folder, through its folders and datacenter. A VM of a vApp has no parent (API
+    reference, ManagedEntity.parent) but parentVApp; a vApp sits in its parentVApp or, at the top, its VM folder
+    (parentFolder; its `parent` is a resource pool, outside the VM folder tree)."""
+    to_folder = ["folderUp", "datacenterUp"]
+    to_vapp = ["vappUp", "vappFolder"]
+    return [
+        _traversal("vmParent", vim.VirtualMachine, "parent", to_folder),
+        _traversal("vmVApp", vim.VirtualMachine, "parentVApp", to_vapp),
+        _traversal("folderUp", vim.Folder, "parent", to_folder),
+        _traversal("datacenterUp", vim.Datacenter, "parent", ["folderUp"]),
+        _traversal("vappUp", vim.VirtualApp, "parentVApp", to_vapp),
+        _traversal("vappFolder", vim.VirtualApp, "parentFolder", to_folder),
+    ]
+
+
+def _container_paths():
+    """What inventory_paths needs of folders, datacenters and vApps."""
+    return {vim.Folder: ["name", "parent"], vim.Datacenter: ["name", "parent"], vim.VirtualApp: ["name", "parentFolder", "parentVApp"]}
+
+
+def _vm_tree_spec(root_folder, paths_by_type):
+    """The VM folder tree from the root folder (datacenters, their VM folders, sub-folders, VMs and vApps), reporting
+    `paths_by_type` ({type: paths}); objects of other types are traversed in vCenter but not sent.
+
+    One RetrievePropertiesEx and no ContainerView (whose create and destroy cost two more round trips).
     """
     spec = vmodl.query.PropertyCollector
-    folder_children = spec.TraversalSpec(
-        name="folderChildren", type=vim.Folder, path="childEntity", skip=False,
-        selectSet=[spec.SelectionSpec(name=name) for name in ("folderChildren", "datacenterVms", "vappVms", "vappChildren")],
-    )
-    datacenter_vms = spec.TraversalSpec(name="datacenterVms", type=vim.Datacenter, path="vmFolder", skip=False,
-                                        selectSet=[spec.SelectionSpec(name="folderChildren")])
-    # VMs of a vApp hang below it (VirtualApp.vm), nested vApps below resourcePool.
-    vapp_vms = spec.TraversalSpec(name="vappVms", type=vim.VirtualApp, path="vm", skip=False)
-    vapp_children = spec.TraversalSpec(name="vappChildren", type=vim.VirtualApp, path="resourcePool", skip=False,
-                                       selectSet=[spec.SelectionSpec(name="vappVms"), spec.SelectionSpec(name="vappChildren")])
     return spec.FilterSpec(
-        objectSet=[spec.ObjectSpec(obj=root_folder, skip=False, selectSet=[folder_children, datacenter_vms, vapp_vms, vapp_children])],
-        propSet=[spec.PropertySpec(type=obj_type, pathSet=["name", "parent"]) for obj_type in (vim.VirtualMachine, vim.Folder, vim.Datacenter)],
+        objectSet=[spec.ObjectSpec(obj=root_folder, skip=False, selectSet=_down_specs())],
+        propSet=[spec.PropertySpec(type=obj_type, pathSet=list(paths)) for obj_type, paths in paths_by_type.items()],
     )
+
+
+def _children_spec(containers):
+    """The names of the VMs directly in each folder (childEntity) or vApp (vm) of `containers`."""
+    spec = vmodl.query.PropertyCollector
+    children = [_traversal(None, vim.Folder, "childEntity"), _traversal(None, vim.VirtualApp, "vm")]
+    return spec.FilterSpec(
+        objectSet=[spec.ObjectSpec(obj=container, skip=True, selectSet=children) for container in containers],
+        propSet=[spec.PropertySpec(type=vim.VirtualMachine, pathSet=["name"])],
+    )
+
+
+def _vm_read_spec(vms, with_ancestors, paths):
+    """`paths` of `vms`; for those in `with_ancestors` (moids) also name and place of every folder, datacenter and
+    vApp above them, for their inventory paths. A VM gone meanwhile is left out of the result (not a fault)."""
+    spec = vmodl.query.PropertyCollector
+    up = _up_specs() if with_ancestors else []
+    prop_set = [spec.PropertySpec(type=vim.VirtualMachine, pathSet=sorted(set(paths) | ({"parent", "parentVApp"} if up else set())))]
+    if up:
+        prop_set += [spec.PropertySpec(type=obj_type, pathSet=names) for obj_type, names in _container_paths().items()]
+    return spec.FilterSpec(
+        objectSet=[spec.ObjectSpec(obj=vm, selectSet=up if _moid(vm) in with_ancestors else []) for vm in vms],
+        propSet=prop_set,
+        reportMissingObjectsInResults=True,
+    )
+
+
+def _moid(ref):
+    return ref._moId  # pylint: disable=protected-access
+
+
+def _container(item):
+    """The entity `item` sits in (see _up_specs): its parent, else its vApp, else (a top vApp) its VM folder."""
+    return item.get("parent") or item.get("parentVApp") or item.get("parentFolder")
 
 
 def inventory_paths(objects):
-    """Set `.path` ("/DC0/vm/folder/name") on each object from the name/parent of every object read.
+    """Set `.path` ("/DC0/vm/folder/name") on each object from the name and container of every object read.
 
-    The root folder ("Datacenters", the only entity without a parent) is not part of the path users
-    write; a ContainerView over the root folder does not even list it, so it may be absent.
+    The root folder ("Datacenters", the only entity with no container) is not part of the path users write; a
+    ContainerView over the root folder does not even list it, so it may be absent. A vApp is part of the
+    path of its VMs, as a folder is ("/DC0/vm/folder/vApp/name"), as the vSphere Client shows them.
     """
     by_moid = {item.moid: item for item in objects}
     for item in objects:
         parts = []
         current = item
-        while current is not None and current.get("parent") is not None:
+        while current is not None and _container(current) is not None:
             parts.append(current.name)
-            current = by_moid.get(current.get("parent")._moId)
+            current = by_moid.get(_moid(_container(current)))
         item.path = "/" + "/".join(reversed(parts))
     return objects
 
 
-def _folder_matches(vm_path, folder):
-    """`folder` names the trailing part of the VM's folder path: "asr", "vm/asr" or "/DC0/vm/asr"."""
-    vm_folder = vm_path.rsplit("/", 1)[0].strip("/")
+def folder_path_matches(folder_path, folder):
+    """Pure: `folder` names the trailing part of the folder path: "asr", "vm/asr" or "/DC0/vm/asr" for "/DC0/vm/asr"."""
+    folder_path = folder_path.strip("/")
     wanted = folder.strip("/")
-    return vm_folder == wanted or vm_folder.endswith("/" + wanted)
+    return folder_path == wanted or folder_path.endswith("/" + wanted)
+
+
+def _folder_matches(vm_path, folder):
+    return folder_path_matches(vm_path.rsplit("/", 1)[0], folder)
 
 
 def datacenter_matches(vm_path, datacenter):
@@ -203,10 +270,27 @@ def unescape_name(name):
     return re.sub(r"%(2[fF]|5[cC]|25)", lambda match: _UNESCAPES[match.group(1).lower()], name)
 
 
+def may_be_escaped(name):
+    """Pure: whether `name` holds a character vCenter escapes in names ('/', '\\', '%') or an escape."""
+    return escape_name(name) != name or unescape_name(name) != name
+
+
+def name_candidate(vm_name, name):
+    """Pure: whether the VM named `vm_name` (as vCenter stores it) can be chosen by a lookup of `name`, or be named in
+    its escaped_name_hint: then its path ends with the typed name, and its own (escaped) name is one end of the other."""
+    if vm_name == name:
+        return True
+    stored = unescape_name(vm_name)
+    if stored == vm_name or not may_be_escaped(name):
+        return False
+    typed = unescape_name(name.strip("/"))
+    return stored == typed or stored.endswith("/" + typed) or typed.endswith("/" + stored)
+
+
 def escaped_name_hint(vms, name, folder=None):
     """Pure: for a VM `name` (in `folder`) that matched nothing: ' vCenter stores ...: give ...' when it holds a
     character vCenter escapes in names ('/', '\\', '%'), or an escape in another case; else ''."""
-    if escape_name(name) == name and unescape_name(name) == name:
+    if not may_be_escaped(name):
         return ""
     typed = unescape_name("/".join(part.strip("/") for part in (folder, name) if part))
     found = [vm for vm in vms if unescape_name(vm.name) != vm.name and unescape_name(vm.path or "").endswith("/" + typed)]
@@ -260,25 +344,89 @@ def _vm_by_uuid(client, params):
     return found[0]
 
 
+def matching_folders(containers, selections):
+    """Pure: the folders and vApps (records with .path) that hold the VMs of the selections' folder (and datacenter)
+    options, by the rule of match_by_name."""
+    return [
+        item for item in containers
+        if isinstance(item.obj, (vim.Folder, vim.VirtualApp)) and any(
+            folder_path_matches(item.path, params["folder"]) and (not params.get("datacenter") or datacenter_matches(item.path, params["datacenter"]))
+            for params in selections)
+    ]
+
+
+def _name_candidates(client, selections):
+    """References of the VMs that the lookups by name of `selections` may choose or name in a hint (name_candidate).
+
+    One round trip reading only the name of every VM; or, when every selection names its folder (and no name holds
+    a character vCenter escapes, whose hint may point into other folders), two that read no VM outside those
+    folders: the name and place of every folder, datacenter and vApp, then the names of the VMs directly in the
+    folders (or vApps) that match.
+    """
+    root = client.content.rootFolder
+    if all(params.get("folder") and not may_be_escaped(params["name"]) for params in selections):
+        containers = inventory_paths(_retrieve(client, _vm_tree_spec(root, _container_paths())))
+        folders = [item.obj for item in matching_folders(containers, selections)]
+        vms = _retrieve(client, _children_spec(folders)) if folders else []
+    else:
+        vms = _retrieve(client, _vm_tree_spec(root, {vim.VirtualMachine: ["name"]}))
+    return [vm.obj for vm in vms if any(name_candidate(vm.name, params["name"]) for params in selections)]
+
+
+def _read_vms(client, vms, with_ancestors, paths):
+    """{moid: record} of `vms` with `paths`, in one round trip; those in `with_ancestors` (moids) with .path set."""
+    if not vms:
+        return {}
+    found = _retrieve(client, _vm_read_spec(vms, with_ancestors, paths))
+    if with_ancestors:
+        inventory_paths(found)
+    return {item.moid: item for item in found if isinstance(item.obj, vim.VirtualMachine) and "name" in item.props}
+
+
+def find_vms(client, selections, paths=()):
+    """Find the one VM each selection (find_vm's options) names and read `paths` of them all.
+
+    Returns one ManagedObject per selection, in order, with .props holding `paths` plus name and .path the
+    inventory path (for uuid and moid: "name (moid)"); raises the error of the first selection that fails.
+    Round trips whatever the inventory size and the number of selections: 1 or 2 to find the candidates for
+    the names (_name_candidates), then 1 reading `paths` of every VM found and, for the candidates, the names
+    of the folders above them (their paths: the choice by folder and datacenter is made on those). A uuid
+    costs one SearchIndex call more each: vCenter has no search for several uuids.
+    """
+    wanted = sorted(set(paths) | {"name"})
+    by_name = [params for params in selections if params.get("name")]
+    candidates = _name_candidates(client, by_name) if by_name else []
+    direct = {}  # index of a uuid or moid selection: its VM reference, or the error finding it
+    for index, params in enumerate(selections):
+        if params.get("name"):
+            continue
+        try:
+            direct[index] = _vm_by_uuid(client, params) if params.get("uuid") else vim.VirtualMachine(params["moid"], client.stub)
+        except VSphereError as error:
+            direct[index] = error
+    refs = {_moid(ref): ref for ref in candidates + [ref for ref in direct.values() if not isinstance(ref, VSphereError)]}
+    records = _read_vms(client, list(refs.values()), {_moid(ref) for ref in candidates}, wanted)
+    named = [records[_moid(ref)] for ref in candidates if _moid(ref) in records]
+
+    chosen = []
+    for index, params in enumerate(selections):
+        if params.get("name"):
+            found = select_by_name(named, params["name"], params.get("folder"), params.get("datacenter"))
+        elif isinstance(direct[index], VSphereError):
+            raise direct[index]
+        else:
+            found = records.get(_moid(direct[index]))
+            if found is None:
+                raise VSphereError(f"No virtual machine with moid '{_moid(direct[index])}' was found in vCenter {client.hostname}. Check the moid option.")
+        vm = ManagedObject(found.obj, {key: value for key, value in found.props.items() if key in wanted})
+        vm.path = found.path if params.get("name") else f"{vm.name} ({vm.moid})"
+        chosen.append(vm)
+    return chosen
+
+
 def find_vm(client, params, paths=()):
-    """Find the one VM the selection options name and read `paths` of it.
+    """Find the one VM the selection options name and read `paths` of it (find_vms with one selection).
 
     Returns a ManagedObject with .props holding `paths` plus name, and .path its inventory path.
     """
-    if params.get("name"):
-        # Two round trips whatever the inventory size: the VM tree's names, then the chosen VM's paths.
-        inventory = inventory_paths(_retrieve(client, _vm_tree_spec(client.content.rootFolder)))
-        vms = [item for item in inventory if isinstance(item.obj, vim.VirtualMachine)]
-        chosen = select_by_name(vms, params["name"], params.get("folder"), params.get("datacenter"))
-        obj, path = chosen.obj, chosen.path
-    elif params.get("uuid"):
-        obj, path = _vm_by_uuid(client, params), None
-    else:
-        obj, path = vim.VirtualMachine(params["moid"], client.stub), None
-
-    found = read_objects(client, [obj], sorted(set(paths) | {"name"}))
-    if not found:
-        raise VSphereError(f"No virtual machine with moid '{obj._moId}' was found in vCenter {client.hostname}. Check the moid option.")
-    vm = found[0]
-    vm.path = path or f"{vm.name} ({vm.moid})"
-    return vm
+    return find_vms(client, [params], paths)[0]

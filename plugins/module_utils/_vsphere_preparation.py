@@ -1,20 +1,26 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, siterecovery.master_target contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""What preparing a master target would change, step by step, as pure functions (vm_preparation_info).
+"""What preparing a master target would change, step by step, as pure functions, and the one read they need
+(vm_preparation_info plans with them, vm_preparation applies).
 
 Each step is judged with the very functions the module that makes the change uses to decide it
 (vm_disk_uuid, vm_snapshots, vm_scsi_controller, vm_retention_disk, host_datastore_access,
 vm_migration_exclusion), so "not needed" here means that module would report changed=false. A
 step is "needed" also when its module would fail (a stale retention disk marker, an unknown or NFS
 datastore): running the module then gives its one clear error.
+
+read_surroundings reads the hosts, datastores and clusters of any number of VMs in a constant number
+of round trips, so that one call can plan every master target of a play.
 """
 
 from __future__ import annotations
 
 from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_client import VSphereError
 from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_datastores import (
+    DATASTORE_PATHS,
     UNMOUNTED,
+    datastore_facts,
     datastore_problem,
     datastore_state,
     host_access,
@@ -22,6 +28,7 @@ from ansible_collections.siterecovery.master_target.plugins.module_utils._vspher
 )
 from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_devices import (
     controller_records,
+    datastore_of_path,
     describe_controllers,
     describe_enable_uuid,
     disk_record,
@@ -31,20 +38,39 @@ from ansible_collections.siterecovery.master_target.plugins.module_utils._vspher
     not_lsi,
     not_lsi_message,
 )
+from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_lookup import read_inventory, read_objects
 from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_overrides import (
+    CLUSTER_PATHS,
     ENABLE_OVERRIDES_OPTION,
+    POD_PATHS,
+    cluster_facts,
     complies,
     overrides_switch,
+    pod_facts,
+    pods_of,
 )
 from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_retention import (
     find_retention_disk,
     plan_existing_disk,
     plan_new_disk,
     refuse_stale_marker,
+    retention_datastores,
     slot_text,
 )
-from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_scsi import PENDING, conversion_record, plan_conversion
-from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_snapshots import removal_plan
+from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_scsi import (
+    PENDING,
+    VM_DESCRIPTOR_PATHS,
+    conversion_record,
+    plan_conversion,
+    read_guest_os,
+)
+from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_snapshots import SNAPSHOT_PATHS, removal_plan, vm_snapshots
+from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_tools import TOOLS_PATHS, tools_facts
+
+try:
+    from pyVmomi import vim
+except ImportError:  # pragma: no cover - connect() reports the missing library
+    pass
 
 # The steps in the order the vsphere role runs them.
 STEPS = ("disk_uuid", "snapshots", "scsi_controllers", "retention_disk", "datastores", "migration_exclusion")
@@ -191,4 +217,120 @@ def migration_exclusion_step(pods, cluster, storage_drs_behavior, drs_behavior, 
         text,
         storage_drs=[dict(name=pod["name"], override=pod["override"]) for pod in pods],
         drs=dict(name=cluster["name"], vm_overrides_enabled=cluster["vm_overrides_enabled"], override=cluster["override"]) if cluster is not None else None,
+    )
+
+
+# What is read of each VM to judge every step.
+VM_PATHS = sorted(
+    {"config.extraConfig", "config.hardware.device", "config.files.vmPathName", "runtime.powerState", "runtime.bootTime", "runtime.host", "datastore"}
+    .union(VM_DESCRIPTOR_PATHS, SNAPSHOT_PATHS, TOOLS_PATHS)
+)
+# Every datastore's shared facts (without `info`: large, and needed only to mount), what its thin disks may still
+# grow to (the retention disk's overcommit warning) and its parent (its datastore cluster).
+DATASTORE_READ = [path for path in DATASTORE_PATHS if path != "info"] + ["summary.uncommitted", "parent"]
+
+
+class Surroundings:
+    """What is read around a set of VMs: their hosts, every datastore, their datastore clusters and clusters."""
+
+    def __init__(self, hosts, datastores, pods, clusters):
+        self.hosts = hosts  # host moid -> ManagedObject (name, parent)
+        self.datastores = datastores  # every Datastore, read with DATASTORE_READ
+        self.pods = pods  # StoragePod moid -> ManagedObject (POD_PATHS)
+        self.clusters = clusters  # ClusterComputeResource moid -> ManagedObject (CLUSTER_PATHS)
+
+    def host_of(self, vm):
+        ref = vm.get("runtime.host")
+        return self.hosts.get(ref._moId) if ref is not None else None  # pylint: disable=protected-access
+
+    def pods_of(self, vm):
+        """The pod_facts of the datastore clusters holding the VM's files, by name."""
+        mine = {ref._moId for ref in vm.get("datastore") or []}  # pylint: disable=protected-access
+        refs = pods_of([ds for ds in self.datastores if ds.moid in mine])
+        return sorted((pod_facts(self.pods[moid], vm.moid) for moid in refs if moid in self.pods), key=lambda pod: pod["name"])
+
+    def cluster_of(self, vm):
+        host = self.host_of(vm)
+        parent = host.get("parent") if host is not None else None
+        cluster = self.clusters.get(parent._moId) if isinstance(parent, vim.ClusterComputeResource) else None  # pylint: disable=protected-access
+        return cluster_facts(cluster, vm.moid) if cluster is not None else None
+
+
+def read_surroundings(client, vms, overrides=True):
+    """The Surroundings of `vms` (read with VM_PATHS): two to five round trips, whatever the number of VMs and the
+    inventory size (the hosts; every datastore; with `overrides`, their datastore clusters and clusters)."""
+    host_refs = {ref._moId: ref for ref in (vm.get("runtime.host") for vm in vms) if ref is not None}  # pylint: disable=protected-access
+    hosts = {host.moid: host for host in read_objects(client, list(host_refs.values()), ["name", "parent"])}
+    datastores = read_inventory(client, [vim.Datastore], {vim.Datastore: DATASTORE_READ})
+    pods, clusters = {}, {}
+    if overrides:
+        used = {ref._moId for vm in vms for ref in vm.get("datastore") or []}  # pylint: disable=protected-access
+        pod_refs = [ref for ref, _names in pods_of([ds for ds in datastores if ds.moid in used]).values()]
+        pods = {pod.moid: pod for pod in read_objects(client, pod_refs, POD_PATHS)}
+        cluster_refs = {ref._moId: ref for ref in (host.get("parent") for host in hosts.values())  # pylint: disable=protected-access
+                        if isinstance(ref, vim.ClusterComputeResource)}
+        clusters = {cluster.moid: cluster for cluster in read_objects(client, list(cluster_refs.values()), CLUSTER_PATHS)}
+    return Surroundings(hosts, datastores, pods, clusters)
+
+
+def host_record(host):
+    return dict(name=host.name, moid=host.moid) if host is not None else None
+
+
+def judge(client, vm, around, params):
+    """Every step of preparing `vm` (read with VM_PATHS) that `params` ask for, judged: vm_preparation_info's result
+    for one VM. `params` hold vm_preparation_info's step options. Reads the guest OS descriptor only when a controller
+    would be converted."""
+    devices = vm.get("config.hardware.device") or []
+    extra_config = vm.get("config.extraConfig")
+    power_state = vm.get("runtime.powerState")
+    host = around.host_of(vm)
+    steps = {}
+    if params["disk_uuid"]:
+        steps["disk_uuid"] = disk_uuid_step(extra_config, power_state, vm.get("runtime.bootTime"))
+    if params["snapshots"]:
+        steps["snapshots"] = snapshots_step(vm_snapshots(vm), vm.get("runtime.consolidationNeeded"))
+    if params["scsi_controllers"]:
+        # The guest OS descriptor costs a call: read only when a controller would be converted.
+        guest_os = read_guest_os(client, vm) if not_lsi(controller_records(devices)) else None
+        steps["scsi_controllers"] = scsi_controllers_step(
+            vm.path, devices, extra_config, guest_os, vm.get("config.guestId"),
+            params["scsi_type"], params["scsi_guest_drivers"], params["scsi_guest_ready"],
+        )
+    if params["retention_disk_size_gb"] is not None:
+        steps["retention_disk"] = retention_disk_step(
+            vm.path, devices, extra_config, retention_datastores(around.datastores), host_record(host),
+            params["retention_disk_size_gb"], params["retention_disk_datastore"], datastore_of_path(vm.get("config.files.vmPathName")),
+        )
+    if params["datastores"]:
+        if host is None:
+            steps["datastores"] = step(True, f"VM {vm.path} is not on any ESXi host.", host=None, datastores=[])
+        else:
+            facts_by_name = {}
+            for ds in around.datastores:
+                facts_by_name.setdefault(ds.name, []).append(datastore_facts(ds))
+            steps["datastores"] = datastores_step(params["datastores"], facts_by_name, host_record(host))
+    if params["migration_exclusion"]:
+        steps["migration_exclusion"] = migration_exclusion_step(around.pods_of(vm), around.cluster_of(vm), params["storage_drs_behavior"],
+                                                                params["drs_behavior"], params["enable_cluster_vm_overrides"], vm.path)
+    return dict(
+        to_change=[name for name in STEPS if name in steps and steps[name]["needed"]],
+        steps=steps,
+        tools=tools_facts(vm.props),
+        vm=dict(vm.describe(), power_state=power_state),
+        state=found_state(steps, tools_facts(vm.props)),
+    )
+
+
+def found_state(steps, tools, power_cycled=False):
+    """Pure: the VM as the steps found it (or left it), in the shape the vsphere role publishes as vsphere_master_target."""
+    uuid = steps.get("disk_uuid") or {}
+    return dict(
+        snapshots_removed=[],
+        controllers=(steps.get("scsi_controllers") or {}).get("controllers", []),
+        disk_uuid=uuid.get("after"),
+        power_cycle_required=bool(uuid.get("power_cycle_required")) and not power_cycled,
+        retention_disk=(steps.get("retention_disk") or {}).get("disk") or {},
+        datastores=(steps.get("datastores") or {}).get("datastores", []),
+        tools=tools,
     )

@@ -11,15 +11,18 @@ same functions, so the plan and the module never disagree.
 from __future__ import annotations
 
 import re
+import secrets
 from typing import NamedTuple
 
 from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_client import VSphereError
-from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_datastores import datastore_problem, pick_for_host
+from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_datastores import datastore_facts, datastore_problem, pick_for_host
 from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_devices import (
     GIB,
     LSI_TYPES,
+    MARKER_KEY,
     controller_records,
     describe_controllers,
+    disk_record,
     disk_bytes,
     disks_with_uuid,
     find_option,
@@ -27,6 +30,7 @@ from ansible_collections.siterecovery.master_target.plugins.module_utils._vspher
     marker_option,
     option_value,
 )
+from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_lookup import reread
 
 try:
     from pyVmomi import vim
@@ -334,3 +338,81 @@ def plan_existing_disk(disk, record, datastores, size_gb, grow, datastore, what)
             # The growth is new space that is not written yet, thin or not.
             overcommit = check_space(ds, record["provisioning"], size_gb * GIB - disk_bytes(disk), f"growing {record['label']} to {size_gb} GB")
     return dict(grow=growing, overcommit=overcommit)
+
+
+# Building the reconfigurations (pyVmomi objects) and reading the added disk back: shared by
+# vm_retention_disk and vm_preparation.
+
+def new_disk_uuid():
+    """A random disk UUID in the form ESXi gives disks: VMware's NAA prefix 6000C29, then 25 hex digits."""
+    digits = "6000C29" + secrets.token_hex(13)[:25]
+    return f"{digits[0:8]}-{digits[8:12]}-{digits[12:16]}-{digits[16:20]}-{digits[20:32]}"
+
+
+def retention_datastores(datastores):
+    """Pure: the datastore_facts of each Datastore read with DATASTORE_READ, with its `uncommitted` bytes."""
+    return [dict(datastore_facts(ds), uncommitted=ds.get("summary.uncommitted")) for ds in datastores]
+
+
+def add_disk_spec(controller_key, bus, unit, size_gb, ds_obj, ds_name, provisioning, uuid, marker_key=MARKER_KEY, pending_key=PENDING_KEY):
+    """One reconfiguration that creates the disk, the marker (with the uuid supplied) and the pending slot of the disk.
+
+    vCenter applies it whole or not at all, so a disk this module adds is never there without the
+    slot that names it, whatever uuid vCenter gives it.
+    """
+    backing = vim.vm.device.VirtualDisk.FlatVer2BackingInfo(
+        fileName=f"[{ds_name}]",  # vCenter names the file, in a folder named after the VM
+        datastore=ds_obj,
+        diskMode="persistent",
+        thinProvisioned=provisioning == "thin",
+        eagerlyScrub=provisioning == "eager_zeroed",
+        uuid=uuid,
+    )
+    disk = vim.vm.device.VirtualDisk(
+        key=-1, controllerKey=controller_key, unitNumber=unit, capacityInKB=size_gb * GIB // 1024, capacityInBytes=size_gb * GIB, backing=backing
+    )
+    return vim.vm.ConfigSpec(
+        deviceChange=[vim.vm.device.VirtualDeviceSpec(operation="add", fileOperation="create", device=disk)],
+        extraConfig=[vim.option.OptionValue(key=marker_key, value=uuid), vim.option.OptionValue(key=pending_key, value=slot_text(bus, unit))],
+    )
+
+
+def record_options(uuid, marker_key=MARKER_KEY, pending_key=PENDING_KEY):
+    """The marker set to the uuid read back from the disk, and the pending slot removed (an empty value removes a key)."""
+    return [vim.option.OptionValue(key=marker_key, value=uuid), vim.option.OptionValue(key=pending_key, value="")]
+
+
+def grow_spec(disk, size_gb):
+    """Edit the disk as read, with the new size in both fields (vCenter prefers capacityInBytes when set)."""
+    disk.capacityInKB = size_gb * GIB // 1024
+    disk.capacityInBytes = size_gb * GIB
+    return vim.vm.ConfigSpec(deviceChange=[vim.vm.device.VirtualDeviceSpec(operation="edit", device=disk)])
+
+
+def planned_record(controller, unit, size_gb, ds_name, provisioning):
+    """Pure: the description of a disk still to be added on `controller` (controller_records); what vCenter assigns is null."""
+    return dict(
+        label=None, key=None, controller_bus=controller["bus"], unit_number=unit, file_name=None, datastore=ds_name,
+        uuid=None, by_id=None, wwid=None, size_gb=size_gb, provisioning=provisioning,
+    )
+
+
+def diff_view(record):
+    """Pure: what --diff shows of a disk."""
+    if record is None:
+        return None
+    return {field: record[field] for field in ("size_gb", "datastore", "controller_bus", "unit_number")}
+
+
+def read_added_disk(client, vm, bus, unit, datastores):
+    """(disk_record, uuid) of the disk a reconfiguration added at SCSI `bus`:`unit`, read back: vCenter may have given it
+    a uuid of its own, and the marker must name the one it has. `datastores` are datastore_facts, for the record's names."""
+    fresh = reread(client, vm, ["config.hardware.device"]).get("config.hardware.device") or []
+    added = disk_at(fresh, bus, unit)
+    if added is None:
+        raise VSphereError(
+            f"vCenter reported the new disk of VM {vm.path} as added, but no disk is at {slot_text(bus, unit)}. Check the "
+            "VM's disks in vCenter; the next run finds a disk added there by the pending slot it recorded."
+        )
+    record = disk_record(added, fresh, {item["moid"]: item["name"] for item in datastores})
+    return record, recorded_uuid(added, f"The new disk {record['file_name']} of VM {vm.path}")

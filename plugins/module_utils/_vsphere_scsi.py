@@ -5,20 +5,26 @@
 guest is ready for it, whether every device fits, and the record of a conversion not yet proven by
 a boot (pure functions, plus the one vCenter read of the guest OS descriptor).
 
-Shared by vm_scsi_controller (which converts, confirms the boot and rolls back) and
-vm_preparation_info (which plans): both decide with these functions.
+Shared by vm_scsi_controller and vm_preparation (which convert, confirm the boot and roll back with
+conversion_changes, confirm_conversion_boot and roll_back) and vm_preparation_info (which plans): all
+decide with these functions.
 """
 
 from __future__ import annotations
 
+import copy
 import re
 
+from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_client import VSphereError
 from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_devices import (
     LSI_TYPES,
+    controller_records,
     describe_controllers,
     find_option,
     not_lsi,
 )
+from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_lookup import reread
+from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_tasks import poll, run_task
 
 try:
     from pyVmomi import vim, vmodl
@@ -244,3 +250,94 @@ def plan_conversion(vm_path, controllers, requested, guest_os, guest_id, guest_d
 def guest_booted(props):
     """Pure: whether a guest is up, from VM properties: VMware Tools running, or its heartbeat green."""
     return props.get("guest.toolsRunningStatus") == "guestToolsRunning" or str(props.get("guestHeartbeatStatus")) == "green"
+
+
+# The VM properties that tell whether the guest has booted.
+BOOT_PATHS = ["runtime.powerState", "guest.toolsRunningStatus", "guestHeartbeatStatus"]
+
+
+def controller_classes():
+    return {
+        "lsilogic": vim.vm.device.VirtualLsiLogicController,
+        "lsilogicsas": vim.vm.device.VirtualLsiLogicSASController,
+        "paravirtual": vim.vm.device.ParaVirtualSCSIController,
+        "buslogic": vim.vm.device.VirtualBusLogicController,
+    }
+
+
+def conversion_changes(devices, new_types):
+    """(device changes, devices after): the changes that swap each controller whose key is in `new_types` for one of
+    the type it maps to, and the VM's devices as they will be, the new controllers with their temporary keys (so that
+    a disk added in the same reconfiguration can name one of them). `devices` are not changed.
+
+    The new controller takes the old one's bus; every device on the old controller is re-pointed
+    to the new one at its unit number.
+    """
+    changes, after = [], list(devices)
+    for index, old in enumerate(device for device in devices if device.key in new_types):
+        new_key = -100 - index  # temporary negative key: vCenter assigns the real one
+        new = controller_classes()[new_types[old.key]](key=new_key, busNumber=old.busNumber, sharedBus=old.sharedBus, hotAddRemove=old.hotAddRemove)
+        changes.append(vim.vm.device.VirtualDeviceSpec(operation="add", device=new))
+        after.append(new)
+        for position, child in enumerate(after):
+            if child.controllerKey == old.key:
+                moved = copy.copy(child)
+                moved.controllerKey = new_key
+                after[position] = moved
+                changes.append(vim.vm.device.VirtualDeviceSpec(operation="edit", device=moved))
+        changes.append(vim.vm.device.VirtualDeviceSpec(operation="remove", device=old))
+        after.remove(old)
+    return changes, after
+
+
+def conversion_spec(devices, new_types, marker):
+    """One ConfigSpec with the conversion_changes and the conversion marker set to `marker`: one
+    reconfiguration, so the VM is never left half-converted and the marker is there exactly when the conversion is."""
+    changes, _added = conversion_changes(devices, new_types)
+    return vim.vm.ConfigSpec(deviceChange=changes, extraConfig=[vim.option.OptionValue(key=CONVERSION_KEY, value=marker)])
+
+
+def confirm_conversion_boot(client, vm, converted, timeout, details, extra_options=()):
+    """Wait up to `timeout` s for the guest of `vm` (powered on) to boot from its converted controllers: then clear the
+    conversion marker (with `extra_options`, in the same reconfiguration) and return "confirmed". Without a boot, put
+    the controllers back, power the VM on again and raise; `details` go into the error."""
+    power_state = reread(client, vm, ["runtime.powerState"]).get("runtime.powerState")
+    if power_state != "poweredOn":
+        raise VSphereError(
+            f"VM {vm.path} is {power_state}: its SCSI controllers were converted ({format_conversion('', converted).strip()}) "
+            "and the guest has not yet been seen booting from them. Power it on, then run this again: it waits for the boot and "
+            "puts the controllers back if the guest does not boot.",
+            **details,
+        )
+    props = poll(lambda: reread(client, vm, BOOT_PATHS), guest_booted, timeout)
+    if guest_booted(props):
+        marker = vim.vm.ConfigSpec(extraConfig=[vim.option.OptionValue(key=CONVERSION_KEY, value=""), *extra_options])
+        run_task(client, lambda: vm.obj.ReconfigVM_Task(spec=marker), "Recording the boot from the converted controllers", f"VM {vm.path}")
+        return "confirmed"
+    roll_back(client, vm, converted, extra_options)
+    after = controller_records(reread(client, vm, ["config.hardware.device"]).get("config.hardware.device"))
+    back = ", ".join(f"bus {item['bus']} {TYPE_LABELS.get(item['from'], item['from'])} ({item['from']})" for item in converted)
+    to = converted[0]["to"]
+    raise VSphereError(
+        f"VM {vm.path} did not boot within {timeout} s from its SCSI controllers converted to {TYPE_LABELS.get(to, to)} "
+        f"(VMware Tools did not start and the guest heartbeat stayed {props.get('guestHeartbeatStatus') or 'unknown'}). "
+        f"It was powered off, its controllers were put back as they were ({back}, every device at its unit) and it was powered on again. "
+        f"Make the guest load the {to} driver at boot (the linux or windows role's lsi_driver step), then run again; "
+        "until a guest role has verified the driver, the conversion is refused.",
+        **{**details, "changed": True, "boot": ROLLED_BACK, "controllers": after},
+    )
+
+
+def roll_back(client, vm, converted, extra_options=()):
+    """Power off, put each converted bus's controller back to its earlier type (and write `extra_options`), power on."""
+    target = f"VM {vm.path}"
+    if reread(client, vm, ["runtime.powerState"]).get("runtime.powerState") != "poweredOff":
+        # Hard: a guest that did not boot cannot shut itself down.
+        run_task(client, vm.obj.PowerOffVM_Task, "Power-off for the controller rollback", target)
+    devices = reread(client, vm, ["config.hardware.device"]).get("config.hardware.device") or []
+    by_bus = {item["bus"]: item["from"] for item in converted}
+    back = {d.key: by_bus[d.busNumber] for d in devices if isinstance(d, vim.vm.device.VirtualSCSIController) and d.busNumber in by_bus}
+    spec = conversion_spec(devices, back, format_conversion(ROLLED_BACK, converted))
+    spec.extraConfig.extend(extra_options)
+    run_task(client, lambda: vm.obj.ReconfigVM_Task(spec=spec), "Putting the SCSI controllers back", target)
+    run_task(client, vm.obj.PowerOnVM_Task, "Power-on after the controller rollback", target)

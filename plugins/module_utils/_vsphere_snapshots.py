@@ -1,9 +1,13 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, siterecovery.master_target contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""A VM's snapshot tree as plain data, shared by vm_snapshots and vm_snapshots_info."""
+"""A VM's snapshot tree as plain data, shared by vm_snapshots and vm_snapshots_info; removing every snapshot,
+shared by vm_snapshots and vm_preparation."""
 
 from __future__ import annotations
+
+from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_lookup import reread
+from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_tasks import CONSOLIDATE_DISKS, REMOVE_ALL_SNAPSHOTS, run_task
 
 # The VM properties the snapshot modules read, in one round trip.
 SNAPSHOT_PATHS = ["snapshot", "runtime.consolidationNeeded"]
@@ -40,3 +44,22 @@ def vm_snapshots(vm):
 def removal_plan(snapshots, consolidation_needed, consolidate):
     """Pure: (remove all snapshots?, consolidate disks?) for state=absent."""
     return bool(snapshots), bool(consolidate and consolidation_needed)
+
+
+REMOVING = "Removing all snapshots"
+CONSOLIDATING = "Consolidating the disks"
+# The tasks remove_snapshots starts, which a re-run waits for when an earlier run left them running.
+SNAPSHOT_TASKS = {REMOVE_ALL_SNAPSHOTS: REMOVING, CONSOLIDATE_DISKS: CONSOLIDATING}
+
+
+def remove_snapshots(client, vm, remove, consolidate, consolidate_wanted, timeout):
+    """Do what removal_plan decided: remove every snapshot, then consolidate the disks when vCenter still says they
+    need it (and `consolidate_wanted`). Returns whether the disks were consolidated."""
+    target = f"VM {vm.path}"
+    if remove:
+        # consolidate=True makes vCenter merge the deltas into the base disks as part of the removal.
+        run_task(client, lambda: vm.obj.RemoveAllSnapshots_Task(consolidate=True), REMOVING, target, timeout)
+        consolidate = consolidate_wanted and bool(reread(client, vm, ["runtime.consolidationNeeded"]).get("runtime.consolidationNeeded"))
+    if consolidate:
+        run_task(client, vm.obj.ConsolidateVMDisks_Task, CONSOLIDATING, target, timeout)
+    return consolidate

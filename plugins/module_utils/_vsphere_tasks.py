@@ -21,6 +21,11 @@ except ImportError:  # pragma: no cover - connect() reports the missing library
     pass
 
 
+class TaskRefused(VSphereError):
+    """vCenter refused a task, or ran it and it ended in error: the task changed nothing (a ReconfigVM_Task is
+    applied whole or not at all). Unlike a lost connection, after which the task may or may not have run."""
+
+
 def fault_text(fault):
     """The most useful human text a vSphere fault carries, with its type for searching VMware's KB."""
     text = getattr(fault, "localizedMessage", None) or getattr(fault, "msg", None)
@@ -127,7 +132,7 @@ def wait_for_task_info(client, task, action, target, timeout=TASK_TIMEOUT):
     what = f"The task '{action}' on {target}"
     props = poll(lambda: read_object(client, task, WAIT_PATHS, what=what).props, lambda props: finished(props.get("info.state")), timeout)
     if str(props.get("info.state")) == "error":
-        raise VSphereError(f"{action} of {target} failed in vCenter: {fault_text(props.get('info.error'))}. Fix that cause, then run again.")
+        raise TaskRefused(f"{action} of {target} failed in vCenter: {fault_text(props.get('info.error'))}. Fix that cause, then run again.")
     if not finished(props.get("info.state")):
         record = task_record(read_object(client, task, ["info"], what=what).get("info"))
         raise VSphereError(still_running_message(record, action, target, timeout), running_task=record)
@@ -184,7 +189,7 @@ def start_task(client, start, action, target):
     try:
         return start()
     except vmodl.MethodFault as fault:
-        raise VSphereError(f"{action} of {target} was refused by vCenter: {fault_text(fault)}. Fix that cause, then run again.") from None
+        raise TaskRefused(f"{action} of {target} was refused by vCenter: {fault_text(fault)}. Fix that cause, then run again.") from None
     except CONNECTION_ERRORS as error:
         raise VSphereError(
             f"The connection to vCenter {client.hostname} was lost while starting {action} of {target} ({connection_error_text(error)}): "

@@ -131,9 +131,8 @@ vm:
 """
 
 from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_devices import (
-    ENABLE_UUID_CHANGED_KEY,
     ENABLE_UUID_KEY as KEY,
-    enable_uuid_changed_value,
+    enable_uuid_option_values,
     enable_uuid_options,
     enable_uuid_power_cycle,
     enable_uuid_setting,
@@ -166,9 +165,7 @@ def ensure_disk_uuid(module, client):
         changes.compare(key, dict(enable_uuid_options(extra_config)).get(key), None)
     if writes and not module.check_mode:
         # The time of the change, from vCenter's clock (runtime.bootTime's), in the same reconfiguration.
-        changed_at = enable_uuid_changed_value(client.service_instance.CurrentTime())
-        options = [vim.option.OptionValue(key=key, value=value) for key, value in writes]
-        spec = vim.vm.ConfigSpec(extraConfig=options + [vim.option.OptionValue(key=ENABLE_UUID_CHANGED_KEY, value=changed_at)])
+        spec = vim.vm.ConfigSpec(extraConfig=enable_uuid_option_values(writes, client.service_instance.CurrentTime()))
         run_task(client, lambda: vm.obj.ReconfigVM_Task(spec=spec), f"Setting {KEY}={writes[-1][1]}", f"VM {vm.path}")
 
     return dict(

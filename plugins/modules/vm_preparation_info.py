@@ -21,9 +21,10 @@ description:
     C(migration_exclusion) (M(siterecovery.master_target.vm_migration_exclusion), O(siterecovery.master_target.vm_migration_exclusion#module:state=present)).
   - A step is also reported as needed when its module would fail (a retention disk marker naming a missing
     disk, an unknown or NFS datastore); running that module gives its error and the fix.
-  - The P(siterecovery.master_target.vsphere#role) role runs this first and then only the modules of
-    the steps that are needed, so a run on a prepared master target costs one module call instead of
-    about ten. It also returns the VMware Tools state, which the role uses when it did not power-cycle the VM.
+  - With O(vms) it plans any number of VMs in one call, with one login and a constant number of reads.
+  - The P(siterecovery.master_target.vsphere#role) role runs this first, once for all the master targets of the play,
+    and then only the modules of the steps that are needed. So a run on prepared master targets costs one module call
+    for the whole play. It also returns the VMware Tools state, which the role uses when it did not power-cycle the VM.
 version_added: 0.1.0
 author:
   - siterecovery.master_target contributors (@siterecovery)
@@ -88,6 +89,84 @@ options:
     type: str
     choices: [disabled, manual]
     default: disabled
+  vms:
+    description:
+      - Plan several VMs in one call instead of the one that O(name), O(uuid) or O(moid) selects. One login and a
+        constant number of PropertyCollector reads serve every VM, whatever their number. Only a VM whose controllers
+        would be converted costs one more call (its guest OS descriptor).
+      - Each item selects a VM as the module's own options do, and may set any step option. An option that an item
+        leaves out (or sets to null) takes the module's value. So O(folder), for example, can be given once for all.
+      - The result is RV(vms), one plan per item, in the order given.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      id:
+        description: Any text, returned with this VM's plan (the vsphere role gives the inventory host name).
+        type: str
+      name:
+        description: As O(name).
+        type: str
+      uuid:
+        description: As O(uuid).
+        type: str
+      use_instance_uuid:
+        description: As O(use_instance_uuid).
+        type: bool
+      moid:
+        description: As O(moid).
+        type: str
+      folder:
+        description: As O(folder).
+        type: str
+      datacenter:
+        description: As O(datacenter).
+        type: str
+      disk_uuid:
+        description: As O(disk_uuid).
+        type: bool
+      snapshots:
+        description: As O(snapshots).
+        type: bool
+      scsi_controllers:
+        description: As O(scsi_controllers).
+        type: bool
+      scsi_type:
+        description: As O(scsi_type).
+        type: str
+        choices: [auto, lsilogic, lsilogicsas]
+      scsi_guest_drivers:
+        description: As O(scsi_guest_drivers).
+        type: list
+        elements: str
+        choices: [lsilogic, lsilogicsas]
+      scsi_guest_ready:
+        description: As O(scsi_guest_ready).
+        type: bool
+      retention_disk_size_gb:
+        description: As O(retention_disk_size_gb).
+        type: int
+      retention_disk_datastore:
+        description: As O(retention_disk_datastore).
+        type: str
+      datastores:
+        description: As O(datastores).
+        type: list
+        elements: str
+      migration_exclusion:
+        description: As O(migration_exclusion).
+        type: bool
+      storage_drs_behavior:
+        description: As O(storage_drs_behavior).
+        type: str
+        choices: [disabled, manual]
+      drs_behavior:
+        description: As O(drs_behavior).
+        type: str
+        choices: [disabled, manual]
+      enable_cluster_vm_overrides:
+        description: As O(enable_cluster_vm_overrides).
+        type: bool
   enable_cluster_vm_overrides:
     description:
       - As O(siterecovery.master_target.vm_migration_exclusion#module:enable_cluster_vm_overrides).
@@ -114,6 +193,9 @@ seealso:
     description: Makes the C(datastores) step's change.
   - module: siterecovery.master_target.vm_migration_exclusion
     description: Makes the C(migration_exclusion) step's change.
+  - module: siterecovery.master_target.vm_preparation
+    description: Makes the changes of the C(disk_uuid), C(snapshots), C(scsi_controllers) and C(retention_disk) steps in one
+      call, with one power cycle and one reconfiguration.
   - module: siterecovery.master_target.failback_readiness_info
     description: Judges, once the master targets are prepared, whether reprotect and failback will work.
 """
@@ -126,6 +208,17 @@ EXAMPLES = r"""
     datastores: [vmfs-prod-01, vmfs-prod-02]
   delegate_to: localhost
   register: plan
+
+- name: Plan every master target in one call (one login, a constant number of reads)
+  siterecovery.master_target.vm_preparation_info:
+    folder: asr
+    retention_disk_size_gb: 1024
+    vms:
+      - name: asr-mt-01
+      - name: asr-mt-02
+        retention_disk_size_gb: 2048
+  delegate_to: localhost
+  register: plans
 
 - name: Say it
   ansible.builtin.debug:
@@ -142,7 +235,7 @@ EXAMPLES = r"""
 RETURN = r"""
 to_change:
   description: The names of the steps that are needed, in the order the vsphere role runs them.
-  returned: always
+  returned: when one VM is selected (not O(vms))
   type: list
   elements: str
   sample: [snapshots, retention_disk]
@@ -150,7 +243,7 @@ steps:
   description:
     - One entry per step judged, by name. Each has RV(steps.disk_uuid.needed) and RV(steps.disk_uuid.reason)
       (shown here for C(disk_uuid); every step has both) and the facts below.
-  returned: always
+  returned: when one VM is selected (not O(vms))
   type: dict
   contains:
     disk_uuid:
@@ -257,11 +350,29 @@ steps:
           type: dict
 tools:
   description: The VMware Tools facts, as RV(siterecovery.master_target.vm_tools#module:tools).
-  returned: always
+  returned: when one VM is selected (not O(vms))
   type: dict
+state:
+  description:
+    - The VM as found, in the shape the P(siterecovery.master_target.vsphere#role) role publishes as C(vsphere_master_target)
+      when it changes nothing (as RV(siterecovery.master_target.vm_preparation#module:state)).
+  returned: when one VM is selected (not O(vms))
+  type: dict
+vms:
+  description:
+    - With O(vms), one plan per item, in the order given. Each has C(id) (the item's O(vms[].id)), C(failed) and, when
+      C(failed) is true, C(msg) (why that VM could not be planned, for example that it was not found). Otherwise it has
+      RV(to_change), RV(steps), RV(tools), RV(state) and RV(vm), as for one VM.
+    - One VM that cannot be planned does not fail the module. Only an error that concerns every VM (the connection,
+      the login) does.
+  returned: with O(vms)
+  type: list
+  elements: dict
+  sample: [{id: asr-mt-01, failed: false, to_change: [], steps: {}, vm: {name: asr-mt-01}}, {id: asr-mt-09, failed: true,
+    msg: "No virtual machine named 'asr-mt-09' was found. Check the name (it is case-sensitive) and the folder/datacenter options."}]
 vm:
   description: The virtual machine read (name, moid, path) and its power state.
-  returned: always
+  returned: when one VM is selected (not O(vms))
   type: dict
   contains:
     name:
@@ -282,126 +393,93 @@ vm:
       sample: poweredOn
 """
 
-from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_datastores import DATASTORE_PATHS, datastore_facts
-from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_devices import LSI_TYPES, controller_records, datastore_of_path, not_lsi
-from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_lookup import find_vm, read_inventory, read_objects
+from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_client import VSphereError
+from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_devices import LSI_TYPES
+from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_lookup import (
+    VM_SELECTION_RULES,
+    find_vm,
+    find_vms,
+    vm_selection_argument_spec,
+)
 from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_module import run_module, vsphere_module
-from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_overrides import (
-    CLUSTER_PATHS,
-    POD_PATHS,
-    cluster_facts,
-    pod_facts,
-    pods_of,
+from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_preparation import VM_PATHS, judge, read_surroundings
+
+# The options that say what to judge: given once for the module, or per VM in `vms`.
+STEP_OPTIONS = dict(
+    disk_uuid=dict(type="bool", default=True),
+    snapshots=dict(type="bool", default=True),
+    scsi_controllers=dict(type="bool", default=True),
+    scsi_type=dict(type="str", choices=["auto", *LSI_TYPES], default="auto"),
+    scsi_guest_drivers=dict(type="list", elements="str", choices=list(LSI_TYPES), default=[]),
+    scsi_guest_ready=dict(type="bool", default=False),
+    retention_disk_size_gb=dict(type="int"),
+    retention_disk_datastore=dict(type="str"),
+    datastores=dict(type="list", elements="str", default=[]),
+    migration_exclusion=dict(type="bool", default=True),
+    storage_drs_behavior=dict(type="str", choices=["disabled", "manual"], default="disabled"),
+    drs_behavior=dict(type="str", choices=["disabled", "manual"], default="disabled"),
+    enable_cluster_vm_overrides=dict(type="bool", default=False),
 )
-from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_preparation import (
-    STEPS,
-    datastores_step,
-    disk_uuid_step,
-    migration_exclusion_step,
-    retention_disk_step,
-    scsi_controllers_step,
-    snapshots_step,
-    step,
-)
-from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_scsi import VM_DESCRIPTOR_PATHS, read_guest_os
-from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_snapshots import SNAPSHOT_PATHS, vm_snapshots
-from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_tools import TOOLS_PATHS, tools_facts
-
-try:
-    from pyVmomi import vim
-except ImportError:  # pragma: no cover - reported when connecting
-    pass
-
-VM_PATHS = sorted(
-    {"config.extraConfig", "config.hardware.device", "config.files.vmPathName", "runtime.powerState", "runtime.bootTime", "runtime.host", "datastore"}
-    .union(VM_DESCRIPTOR_PATHS, SNAPSHOT_PATHS, TOOLS_PATHS)
-)
+SELECTION = tuple(vm_selection_argument_spec())
 
 
-def read_surroundings(client, vm, params):
-    """The VM's host (name, parent) and every datastore (facts, parent), then its datastore clusters
-    and cluster: two to four round trips, whatever the inventory size."""
-    host_ref = vm.get("runtime.host")
-    host = read_objects(client, [host_ref], ["name", "parent"])[0] if host_ref is not None else None
-    # Not `info` (the VMFS uuid, needed only to mount): it is large, and read here for every datastore.
-    paths = [path for path in DATASTORE_PATHS if path != "info"] + ["parent"]
-    datastores = read_inventory(client, [vim.Datastore], {vim.Datastore: paths})
-    pods, cluster = [], None
-    if params["migration_exclusion"]:
-        vm_datastores = {ref._moId for ref in vm.get("datastore") or []}  # pylint: disable=protected-access
-        pod_refs = [ref for ref, _names in pods_of([ds for ds in datastores if ds.moid in vm_datastores]).values()]
-        if pod_refs:
-            pods = sorted((pod_facts(pod, vm.moid) for pod in read_objects(client, pod_refs, POD_PATHS)), key=lambda pod: pod["name"])
-        parent = host.get("parent") if host is not None else None
-        if isinstance(parent, vim.ClusterComputeResource):
-            cluster = cluster_facts(read_objects(client, [parent], CLUSTER_PATHS)[0], vm.moid)
-    return host, datastores, pods, cluster
+def vm_requests(params):
+    """Pure: one dict per VM to plan, with its selection and step options: each item of `vms` over the module's own
+    options (an item's option left out, or null, takes the module's), or the module's options alone."""
+    if not params["vms"]:
+        return [dict(params, id=None)]
+    return [dict(params, **{name: value for name, value in item.items() if value is not None}) for item in params["vms"]]
+
+
+def find_each(client, requests):
+    """The VM of each request, or the VSphereError that names why it was not found: one lookup for all of them."""
+    selections = [{name: request.get(name) for name in SELECTION} for request in requests]
+    try:
+        return find_vms(client, selections, VM_PATHS)
+    except VSphereError:
+        pass  # one of them was not found: find each alone, to tell each VM's own error
+    found = []
+    for selection in selections:
+        try:
+            found.append(find_vm(client, selection, VM_PATHS))
+        except VSphereError as error:
+            found.append(error)
+    return found
 
 
 def plan_preparation(module, client):
-    params = module.params
-    vm = find_vm(client, params, VM_PATHS)
-    host, datastores, pods, cluster = read_surroundings(client, vm, params)
-    devices = vm.get("config.hardware.device") or []
-    extra_config = vm.get("config.extraConfig")
-    power_state = vm.get("runtime.powerState")
-
-    steps = {}
-    if params["disk_uuid"]:
-        steps["disk_uuid"] = disk_uuid_step(extra_config, power_state, vm.get("runtime.bootTime"))
-    if params["snapshots"]:
-        steps["snapshots"] = snapshots_step(vm_snapshots(vm), vm.get("runtime.consolidationNeeded"))
-    if params["scsi_controllers"]:
-        # The guest OS descriptor costs a call: read only when a controller would be converted.
-        guest_os = read_guest_os(client, vm) if not_lsi(controller_records(devices)) else None
-        steps["scsi_controllers"] = scsi_controllers_step(
-            vm.path, devices, extra_config, guest_os, vm.get("config.guestId"),
-            params["scsi_type"], params["scsi_guest_drivers"], params["scsi_guest_ready"],
-        )
-    if params["retention_disk_size_gb"] is not None:
-        steps["retention_disk"] = retention_disk_step(
-            vm.path, devices, extra_config, [datastore_facts(ds) for ds in datastores],
-            dict(name=host.name, moid=host.moid) if host is not None else None,
-            params["retention_disk_size_gb"], params["retention_disk_datastore"], datastore_of_path(vm.get("config.files.vmPathName")),
-        )
-    if params["datastores"]:
-        if host is None:
-            steps["datastores"] = step(True, f"VM {vm.path} is not on any ESXi host.", host=None, datastores=[])
-        else:
-            facts_by_name = {}
-            for ds in datastores:
-                facts_by_name.setdefault(ds.name, []).append(datastore_facts(ds))
-            steps["datastores"] = datastores_step(params["datastores"], facts_by_name, dict(name=host.name, moid=host.moid))
-    if params["migration_exclusion"]:
-        steps["migration_exclusion"] = migration_exclusion_step(pods, cluster, params["storage_drs_behavior"], params["drs_behavior"],
-                                                                params["enable_cluster_vm_overrides"], vm.path)
-
-    return dict(
-        changed=False,
-        to_change=[name for name in STEPS if name in steps and steps[name]["needed"]],
-        steps=steps,
-        tools=tools_facts(vm.props),
-        vm=dict(vm.describe(), power_state=power_state),
-    )
+    requests = vm_requests(module.params)
+    vms = find_each(client, requests)
+    if not module.params["vms"] and isinstance(vms[0], VSphereError):
+        raise vms[0]
+    found = [vm for vm in vms if not isinstance(vm, VSphereError)]
+    around = read_surroundings(client, found, overrides=any(request["migration_exclusion"] for request in requests))
+    plans = []
+    for request, vm in zip(requests, vms):
+        if isinstance(vm, VSphereError):
+            plans.append(dict(id=request["id"], failed=True, msg=vm.msg))
+            continue
+        try:
+            plans.append(dict(judge(client, vm, around, request), id=request["id"], failed=False))
+        except VSphereError as error:
+            plans.append(dict(id=request["id"], failed=True, msg=error.msg))
+    if not module.params["vms"]:
+        plan = plans[0]
+        if plan["failed"]:
+            raise VSphereError(plan["msg"])
+        return dict({name: value for name, value in plan.items() if name not in ("id", "failed")}, changed=False)
+    return dict(changed=False, vms=plans)
 
 
 def main():
+    item_options = dict(vm_selection_argument_spec(), id=dict(type="str"))
+    item_options.update({name: dict(option, default=None) for name, option in STEP_OPTIONS.items()})
+    item_options["use_instance_uuid"] = dict(type="bool")
     module = vsphere_module(
-        dict(
-            disk_uuid=dict(type="bool", default=True),
-            snapshots=dict(type="bool", default=True),
-            scsi_controllers=dict(type="bool", default=True),
-            scsi_type=dict(type="str", choices=["auto", *LSI_TYPES], default="auto"),
-            scsi_guest_drivers=dict(type="list", elements="str", choices=list(LSI_TYPES), default=[]),
-            scsi_guest_ready=dict(type="bool", default=False),
-            retention_disk_size_gb=dict(type="int"),
-            retention_disk_datastore=dict(type="str"),
-            datastores=dict(type="list", elements="str", default=[]),
-            migration_exclusion=dict(type="bool", default=True),
-            storage_drs_behavior=dict(type="str", choices=["disabled", "manual"], default="disabled"),
-            drs_behavior=dict(type="str", choices=["disabled", "manual"], default="disabled"),
-            enable_cluster_vm_overrides=dict(type="bool", default=False),
-        )
+        dict(vm_selection_argument_spec(), **STEP_OPTIONS, vms=dict(type="list", elements="dict", options=item_options, default=[])),
+        selects_vm=False,
+        required_one_of=[[*VM_SELECTION_RULES["required_one_of"][0], "vms"]],
+        mutually_exclusive=[[*VM_SELECTION_RULES["mutually_exclusive"][0], "vms"]],
     )
     run_module(module, plan_preparation)
 

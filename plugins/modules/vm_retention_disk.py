@@ -283,18 +283,15 @@ vm:
       sample: /DC0/vm/asr/asr-mt-01
 """
 
-import secrets
-
 from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_client import VSphereError
-from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_datastores import DATASTORE_PATHS, datastore_facts
-from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_lookup import find_vm, read_inventory, read_object, reread
+from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_datastores import DATASTORE_PATHS
+from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_lookup import find_vm, read_inventory, read_object
 from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_module import (
     Changes,
     run_module,
     vsphere_module,
 )
 from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_devices import (
-    GIB,
     MARKER_KEY,
     controller_records,
     datastore_of_path,
@@ -304,15 +301,20 @@ from ansible_collections.siterecovery.master_target.plugins.module_utils._vspher
     not_lsi,
 )
 from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_retention import (
-    PENDING_KEY,
-    disk_at,
+    add_disk_spec,
+    diff_view,
     find_retention_disk,
+    grow_spec,
+    new_disk_uuid,
     overcommit_warning,
     plan_existing_disk,
     plan_new_disk,
+    planned_record,
+    read_added_disk,
+    record_options,
     recorded_uuid,
     refuse_stale_marker,
-    slot_text,
+    retention_datastores,
 )
 from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_tasks import (
     RECONFIGURE,
@@ -340,52 +342,6 @@ VM_PATHS = [
 DATASTORE_READ = [path for path in DATASTORE_PATHS if path != "info"] + ["summary.uncommitted"]
 
 
-def new_disk_uuid():
-    """A random disk UUID in the form ESXi gives disks: VMware's NAA prefix 6000C29, then 25 hex digits."""
-    digits = "6000C29" + secrets.token_hex(13)[:25]
-    return f"{digits[0:8]}-{digits[8:12]}-{digits[12:16]}-{digits[16:20]}-{digits[20:32]}"
-
-
-def retention_datastores(datastores):
-    """Pure: the datastore_facts of each Datastore read with DATASTORE_READ, with its `uncommitted` bytes."""
-    return [dict(datastore_facts(ds), uncommitted=ds.get("summary.uncommitted")) for ds in datastores]
-
-
-def add_disk_spec(controller_key, bus, unit, size_gb, ds_obj, ds_name, provisioning, uuid, marker_key=MARKER_KEY, pending_key=PENDING_KEY):
-    """One reconfiguration that creates the disk, the marker (with the uuid supplied) and the pending slot of the disk.
-
-    vCenter applies it whole or not at all, so a disk this module adds is never there without the
-    slot that names it, whatever uuid vCenter gives it.
-    """
-    backing = vim.vm.device.VirtualDisk.FlatVer2BackingInfo(
-        fileName=f"[{ds_name}]",  # vCenter names the file, in a folder named after the VM
-        datastore=ds_obj,
-        diskMode="persistent",
-        thinProvisioned=provisioning == "thin",
-        eagerlyScrub=provisioning == "eager_zeroed",
-        uuid=uuid,
-    )
-    disk = vim.vm.device.VirtualDisk(
-        key=-1, controllerKey=controller_key, unitNumber=unit, capacityInKB=size_gb * GIB // 1024, capacityInBytes=size_gb * GIB, backing=backing
-    )
-    return vim.vm.ConfigSpec(
-        deviceChange=[vim.vm.device.VirtualDeviceSpec(operation="add", fileOperation="create", device=disk)],
-        extraConfig=[vim.option.OptionValue(key=marker_key, value=uuid), vim.option.OptionValue(key=pending_key, value=slot_text(bus, unit))],
-    )
-
-
-def record_options(uuid, marker_key=MARKER_KEY, pending_key=PENDING_KEY):
-    """The marker set to the uuid read back from the disk, and the pending slot removed (an empty value removes a key)."""
-    return [vim.option.OptionValue(key=marker_key, value=uuid), vim.option.OptionValue(key=pending_key, value="")]
-
-
-def grow_spec(disk, size_gb):
-    """Edit the disk as read, with the new size in both fields (vCenter prefers capacityInBytes when set)."""
-    disk.capacityInKB = size_gb * GIB // 1024
-    disk.capacityInBytes = size_gb * GIB
-    return vim.vm.ConfigSpec(deviceChange=[vim.vm.device.VirtualDeviceSpec(operation="edit", device=disk)])
-
-
 def remove_spec(disk, delete_files, marker_key=MARKER_KEY, pending_key=None):
     """Detach the disk (and delete its files only when asked), remove the marker and the pending slot when given."""
     changes = []
@@ -398,21 +354,6 @@ def remove_spec(disk, delete_files, marker_key=MARKER_KEY, pending_key=None):
     if pending_key:
         options.append(vim.option.OptionValue(key=pending_key, value=""))
     return vim.vm.ConfigSpec(deviceChange=changes, extraConfig=options)
-
-
-def planned_record(controller, unit, size_gb, ds_name, provisioning):
-    """Pure: the description of a disk still to be added on `controller` (controller_records); what vCenter assigns is null."""
-    return dict(
-        label=None, key=None, controller_bus=controller["bus"], unit_number=unit, file_name=None, datastore=ds_name,
-        uuid=None, by_id=None, wwid=None, size_gb=size_gb, provisioning=provisioning,
-    )
-
-
-def diff_view(record):
-    """Pure: what --diff shows of a disk."""
-    if record is None:
-        return None
-    return {field: record[field] for field in ("size_gb", "datastore", "controller_bus", "unit_number")}
 
 
 # A reconfiguration still running on the VM (one adding an eager-zeroed disk outlasts task_timeout) is
@@ -459,16 +400,7 @@ def add_disk(module, client, vm, devices, datastores, ds_refs, found):
         spec = add_disk_spec(controller["key"], controller["bus"], unit, size_gb, ds_refs[ds["moid"]], ds["name"], provisioning, new_disk_uuid(),
                              found.marker_key, found.pending_key)
         reconfigure(client, vm, spec, f"Adding a {size_gb} GB retention disk on {ds['name']}", params["task_timeout"])
-        # Read the disk back: vCenter may have given it a uuid of its own, and the marker must name the one it has.
-        fresh = reread(client, vm, ["config.hardware.device"]).get("config.hardware.device") or []
-        added = disk_at(fresh, controller["bus"], unit)
-        if added is None:
-            raise VSphereError(
-                f"vCenter reported the new disk of VM {vm.path} as added, but no disk is at {slot_text(controller['bus'], unit)}. Check the "
-                "VM's disks in vCenter; the next run finds a disk added there by the pending slot it recorded."
-            )
-        record = disk_record(added, fresh, {item["moid"]: item["name"] for item in datastores})
-        marker = recorded_uuid(added, f"The new disk {record['file_name']} of VM {vm.path}")
+        record, marker = read_added_disk(client, vm, controller["bus"], unit, datastores)
         reconfigure(client, vm, vim.vm.ConfigSpec(extraConfig=record_options(marker, found.marker_key, found.pending_key)),
                     "Recording the retention disk's UUID", params["task_timeout"])
     return dict(changes.result(module), operation="added", disk=record, marker=dict(key=found.marker_key, value=marker), overcommit=plan["overcommit"])

@@ -235,56 +235,18 @@ from ansible_collections.siterecovery.master_target.plugins.module_utils._vspher
     vsphere_module,
 )
 from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_scsi import (
-    CONVERSION_KEY,
     PENDING,
-    ROLLED_BACK,
-    TYPE_LABELS,
     VM_DESCRIPTOR_PATHS,
+    confirm_conversion_boot,
     conversion_record,
+    conversion_spec,
     format_conversion,
-    guest_booted,
     plan_conversion,
     read_guest_os,
 )
-from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_tasks import poll, run_task
-
-try:
-    from pyVmomi import vim
-except ImportError:  # pragma: no cover - reported when connecting
-    pass
+from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_tasks import run_task
 
 VM_PATHS = ["config.hardware.device", "runtime.powerState", "config.extraConfig", *VM_DESCRIPTOR_PATHS]
-BOOT_PATHS = ["runtime.powerState", "guest.toolsRunningStatus", "guestHeartbeatStatus"]
-
-
-def controller_classes():
-    return {
-        "lsilogic": vim.vm.device.VirtualLsiLogicController,
-        "lsilogicsas": vim.vm.device.VirtualLsiLogicSASController,
-        "paravirtual": vim.vm.device.ParaVirtualSCSIController,
-        "buslogic": vim.vm.device.VirtualBusLogicController,
-    }
-
-
-def conversion_spec(devices, new_types, marker):
-    """Build one ConfigSpec that swaps each controller whose key is in `new_types` for one of the
-    type it maps to, and sets the conversion marker to `marker`.
-
-    The new controller takes the old one's bus; every device on the old controller is re-pointed
-    to the new one at its unit number. One reconfiguration, so the VM is never left half-converted
-    and the marker is there exactly when the conversion is.
-    """
-    changes = []
-    for index, old in enumerate(device for device in devices if device.key in new_types):
-        new_key = -100 - index  # temporary negative key: vCenter assigns the real one
-        new = controller_classes()[new_types[old.key]](key=new_key, busNumber=old.busNumber, sharedBus=old.sharedBus, hotAddRemove=old.hotAddRemove)
-        changes.append(vim.vm.device.VirtualDeviceSpec(operation="add", device=new))
-        for child in devices:
-            if child.controllerKey == old.key:
-                child.controllerKey = new_key
-                changes.append(vim.vm.device.VirtualDeviceSpec(operation="edit", device=child))
-        changes.append(vim.vm.device.VirtualDeviceSpec(operation="remove", device=old))
-    return vim.vm.ConfigSpec(deviceChange=changes, extraConfig=[vim.option.OptionValue(key=CONVERSION_KEY, value=marker)])
 
 
 def read_controllers(client, vm):
@@ -343,46 +305,7 @@ def confirm_boot(module, client, vm):
         return result
     if module.check_mode:
         return dict(result, changed=True)
-    timeout = module.params["boot_timeout"]
-    if vm.get("runtime.powerState") != "poweredOn":
-        raise VSphereError(
-            f"VM {vm.path} is {vm.get('runtime.powerState')}: its SCSI controllers were converted ({format_conversion('', converted).strip()}) "
-            "and the guest has not yet been seen booting from them. Power it on, then run this again: it waits for the boot and "
-            "puts the controllers back if the guest does not boot.",
-            **result,
-        )
-    props = poll(lambda: reread(client, vm, BOOT_PATHS), guest_booted, timeout)
-    if guest_booted(props):
-        marker = vim.vm.ConfigSpec(extraConfig=[vim.option.OptionValue(key=CONVERSION_KEY, value="")])
-        run_task(client, lambda: vm.obj.ReconfigVM_Task(spec=marker), "Recording the boot from the converted controllers", f"VM {vm.path}")
-        return dict(result, changed=True, boot="confirmed")
-    roll_back(client, vm, converted)
-    after = read_controllers(client, vm)
-    back = ", ".join(f"bus {item['bus']} {TYPE_LABELS.get(item['from'], item['from'])} ({item['from']})" for item in converted)
-    to = converted[0]["to"]
-    details = {**result, "changed": True, "boot": ROLLED_BACK, "controllers": after}
-    raise VSphereError(
-        f"VM {vm.path} did not boot within {timeout} s from its SCSI controllers converted to {TYPE_LABELS.get(to, to)} "
-        f"(VMware Tools did not start and the guest heartbeat stayed {props.get('guestHeartbeatStatus') or 'unknown'}). "
-        f"It was powered off, its controllers were put back as they were ({back}, every device at its unit) and it was powered on again. "
-        f"Make the guest load the {to} driver at boot (the linux or windows role's lsi_driver step), then run again; "
-        "until a guest role has verified the driver, the conversion is refused.",
-        **details,
-    )
-
-
-def roll_back(client, vm, converted):
-    """Power off, put each converted bus's controller back to its earlier type, power on."""
-    target = f"VM {vm.path}"
-    if reread(client, vm, ["runtime.powerState"]).get("runtime.powerState") != "poweredOff":
-        # Hard: a guest that did not boot cannot shut itself down.
-        run_task(client, vm.obj.PowerOffVM_Task, "Power-off for the controller rollback", target)
-    devices = reread(client, vm, ["config.hardware.device"]).get("config.hardware.device") or []
-    by_bus = {item["bus"]: item["from"] for item in converted}
-    back = {d.key: by_bus[d.busNumber] for d in devices if isinstance(d, vim.vm.device.VirtualSCSIController) and d.busNumber in by_bus}
-    spec = conversion_spec(devices, back, format_conversion(ROLLED_BACK, converted))
-    run_task(client, lambda: vm.obj.ReconfigVM_Task(spec=spec), "Putting the SCSI controllers back", target)
-    run_task(client, vm.obj.PowerOnVM_Task, "Power-on after the controller rollback", target)
+    return dict(result, changed=True, boot=confirm_conversion_boot(client, vm, converted, module.params["boot_timeout"], result))
 
 
 def main():

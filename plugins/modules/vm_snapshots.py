@@ -161,28 +161,26 @@ vm:
       sample: /DC0/vm/asr/asr-mt-01
 """
 
-from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_lookup import find_vm, reread
+from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_lookup import find_vm
 from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_module import (
     Changes,
     run_module,
     vsphere_module,
 )
-from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_snapshots import SNAPSHOT_PATHS, removal_plan, vm_snapshots
+from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_snapshots import (
+    SNAPSHOT_PATHS,
+    SNAPSHOT_TASKS,
+    removal_plan,
+    remove_snapshots,
+    vm_snapshots,
+)
 from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_tasks import (
-    CONSOLIDATE_DISKS,
-    REMOVE_ALL_SNAPSHOTS,
     TASK_PATHS,
     await_earlier_task,
     check_task_timeout,
-    run_task,
     task_timeout_argument_spec,
     with_awaited,
 )
-
-REMOVING = "Removing all snapshots"
-CONSOLIDATING = "Consolidating the disks"
-# The tasks this module starts, which a re-run waits for when an earlier run left them running.
-SNAPSHOT_TASKS = {REMOVE_ALL_SNAPSHOTS: REMOVING, CONSOLIDATE_DISKS: CONSOLIDATING}
 
 
 def ensure_snapshots(module, client):
@@ -198,13 +196,7 @@ def ensure_snapshots(module, client):
     changes.compare("consolidation_needed", consolidation_needed, consolidation_needed and not consolidate)
 
     if not module.check_mode:
-        target, timeout = f"VM {vm.path}", module.params["task_timeout"]
-        if remove:
-            # consolidate=True makes vCenter merge the deltas into the base disks as part of the removal.
-            run_task(client, lambda: vm.obj.RemoveAllSnapshots_Task(consolidate=True), REMOVING, target, timeout)
-            consolidate = module.params["consolidate"] and bool(reread(client, vm, ["runtime.consolidationNeeded"]).get("runtime.consolidationNeeded"))
-        if consolidate:
-            run_task(client, vm.obj.ConsolidateVMDisks_Task, CONSOLIDATING, target, timeout)
+        consolidate = remove_snapshots(client, vm, remove, consolidate, module.params["consolidate"], module.params["task_timeout"])
 
     result = dict(result, **changes.result(module), removed=[snap["path"] for snap in snapshots], consolidated=consolidate)
     return with_awaited(result, awaited)

@@ -3,7 +3,7 @@ scene, leaves the whole vCenter state as it was (a full PropertyCollector dump, 
 compared before and after) and says what it would change (changed=true and a diff whose before and after
 differ). The scene's asr-mt-01 has everything to fix.
 
-Every module in plugins/modules is a case (the list is read when the tests are collected): a module without
+Every vSphere module (meta/runtime.yml's vmware group, read when the tests are collected) is a case: a module without
 an entry in CASES fails with a message asking for one, except *_info modules, which must report changed=false.
 The guest roles are covered elsewhere: linux by its molecule scenario (its converge.yml compares the host
 before and after a check-mode run), windows has no test host.
@@ -15,12 +15,15 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 from support.ansible import run_module, run_playbook
 from support.statedump import assert_unchanged, dump
 from support.vsphere import find_vm_object, wait
 
 REPO = Path(__file__).resolve().parents[2]
-MODULES = sorted(path.stem for path in (REPO / "plugins" / "modules").glob("*.py") if not path.name.startswith("_"))
+# The vSphere modules: the vmware action group lists each one (tests/unit/test_module_docs.py checks that); the
+# guest modules (linux_retention_disk_info) take no password and run in the guest (the linux molecule scenario).
+MODULES = sorted(yaml.safe_load((REPO / "meta" / "runtime.yml").read_text())["action_groups"]["vmware"])
 
 
 def power_off(si, name):
@@ -38,6 +41,8 @@ CASES = {
     # A ParaVirtual controller is converted only on a powered-off VM (the role powers it off first).
     "vm_scsi_controller": (dict(name="asr-mt-01", convert=True, type="lsilogicsas", guest_ready=True), lambda si: power_off(si, "asr-mt-01"), True),
     "vm_snapshots": (dict(name="asr-mt-01", state="absent"), None, True),
+    "vm_preparation": (dict(name="asr-mt-01", scsi_convert=True, scsi_type="lsilogicsas", scsi_guest_ready=True, retention_disk_size_gb=10,
+                            retention_disk_datastore="vmfs-mt-01", power_cycle=True), None, True),
     "vm_snapshots_info": (dict(name="asr-mt-01"), None, False),
     "vm_tools": (dict(name="asr-mt-01", state="installer_mounted", force=True), None, True),
     "failback_readiness_info": (dict(master_targets=["asr-mt-01", "asr-mt-02"], protected_vms=["prod-web-01", "prod-db-01"]), None, False),
@@ -116,10 +121,9 @@ def test_prepare_playbook_check_mode_changes_nothing_and_reports_the_changes(vcs
     assert_unchanged(before, dump(si), "the playbook in check mode")
 
     changed = {task["task"].split(" : ")[-1] for task in result["tasks"] if task["result"].get("changed")}
-    # Every fix the scene's asr-mt-01 needs is announced (the retention disk waits for the conversion: the
-    # role says so in a note instead of a preview).
-    for task in ("Power the VM off for the changes that need it", "Remove every snapshot of the master target",
-                 "Set disk.EnableUUID=TRUE",
+    # Every fix the scene's asr-mt-01 needs is announced (the VM's own changes, power cycle, snapshots, controllers,
+    # disk.EnableUUID and retention disk, are one vm_preparation task with one diff).
+    for task in ("Remove the snapshots, power the VM off once, make every change in one reconfiguration, power it on",
                  "Make sure the protected VMs' datastores are mounted read/write on the master target's host",
                  "Exclude the master target from Storage DRS and DRS migrations"):
         assert task in changed, f"check mode did not report {task!r} as a change{result.debug}"

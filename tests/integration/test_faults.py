@@ -458,17 +458,19 @@ def test_reply_of_the_api_version_probe_cut_at_login(vcsim, si, proxy):
 @pytest.mark.slow
 def test_role_run_dropped_in_the_middle_then_completed(vcsim, si, proxy):
     env = proxy.env(vcsim.env())
-    # The role's second reconfigure (disk.EnableUUID, after the controller conversion) is applied,
-    # and its reply lost.
-    proxy.arm(method="ReconfigVM_Task", nth=2, phase="response")
+    # The role's one reconfiguration while the VM is off (controllers, disk.EnableUUID, retention disk) is
+    # applied, and its reply lost: the module must not claim it was not applied, nor power the VM on.
+    proxy.arm(method="ReconfigVM_Task", nth=1, phase="response")
     first = run_playbook(VSPHERE_ROLE_PLAYBOOK, env=env, extra_vars=ASR_MT_01_VARS)
     assert first.failed_hosts == ["localhost"] and proxy.cuts, first.debug
     failed = [task for task in first["tasks"] if task["result"].get("failed")]
-    assert [task["task"].rsplit(" : ", 1)[-1] for task in failed] == ["Set disk.EnableUUID=TRUE"], first.debug
+    assert [task["task"].rsplit(" : ", 1)[-1] for task in failed] == [
+        "Remove the snapshots, power the VM off once, make every change in one reconfiguration, power it on"], first.debug
     middle = vm_of(world(si), "asr-mt-01")
     assert dict(middle["extra_config"]).get("disk.EnableUUID") == "TRUE"
     assert middle["power"] == "poweredOff" and middle["snapshots"] == []
     assert "ParaVirtualSCSIController" not in [device[0] for device in middle["devices"]]
+    assert "powered on again" not in failed[0]["result"]["msg"], first.debug
 
     second = run_playbook(VSPHERE_ROLE_PLAYBOOK, env=env, extra_vars=ASR_MT_01_VARS)
     assert not second.failed_hosts, second.debug

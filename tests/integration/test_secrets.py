@@ -1,7 +1,7 @@
 """The vCenter password never shows: not in any output (at -vvvv), not in any file a run writes.
 
-The simulator is started with a distinctive password. Every module of plugins/modules (the list is read
-when the tests are collected, so a new module is covered at once) and the playbook users run
+The simulator is started with a distinctive password. Every vSphere module (meta/runtime.yml's vmware
+group, read when the tests are collected, so a new module is covered at once) and the playbook users run
 (playbooks/prepare_master_target.yml, which ends with the readiness role and its reports) run with -vvvv
 and --diff, with the password given as the module option (the playbook: the roles' vsphere_password) or
 only as the VMWARE_PASSWORD environment variable, and with a wrong password (a failed login must not echo
@@ -27,7 +27,9 @@ from support.ansible import ansible_env
 from support.vcsim import start_vcsim
 
 REPO = Path(__file__).resolve().parents[2]
-MODULES = sorted(path.stem for path in (REPO / "plugins" / "modules").glob("*.py") if not path.name.startswith("_"))
+# The vSphere modules: the vmware action group lists each one (tests/unit/test_module_docs.py checks that); the
+# guest modules (linux_retention_disk_info) take no password and run in the guest (the linux molecule scenario).
+MODULES = sorted(yaml.safe_load((REPO / "meta" / "runtime.yml").read_text())["action_groups"]["vmware"])
 PLAYBOOK = REPO / "playbooks" / "prepare_master_target.yml"
 
 # Distinctive (found nowhere by chance), with characters that quoting, URL and JSON encoders touch.

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import re
 
-from pyVmomi import vim, vmodl
+from pyVmomi import vim
 
 from support.ansible import run_module
-from support.vsphere import set_extra_config, vm_state
+from support.vsphere import set_extra_config, vcenter_tasks, vm_state
 
 # Seconds the knob keeps a task running: far longer than a 1 s task_timeout plus the start of the next
 # module run (up to 10 s measured on a loaded machine), so that the re-run finds the task still running.
@@ -27,22 +27,8 @@ MARKER = "siterecovery.retentionDisk.uuid"
 
 
 def recent_tasks(si):
-    """(descriptionId, state) of every task in TaskManager.recentTask, read in one PropertyCollector call
-    (not through the VM's recentTask, which the modules read)."""
-    collector = vmodl.query.PropertyCollector
-    spec = collector.FilterSpec(
-        objectSet=[collector.ObjectSpec(obj=si.content.taskManager, skip=True,
-                                        selectSet=[collector.TraversalSpec(type=vim.TaskManager, path="recentTask", skip=False)])],
-        propSet=[collector.PropertySpec(type=vim.Task, pathSet=["info.descriptionId", "info.state"])],
-    )
-    result = si.content.propertyCollector.RetrievePropertiesEx([spec], collector.RetrieveOptions())
-    tasks = {}
-    while result is not None:
-        for item in result.objects:
-            props = {prop.name: prop.val for prop in item.propSet}
-            tasks[item.obj._moId] = (props["info.descriptionId"], str(props["info.state"]))
-        result = si.content.propertyCollector.ContinueRetrievePropertiesEx(result.token) if result.token else None
-    return tasks
+    """{task id: (descriptionId, state)} of every task vCenter lists."""
+    return {task["id"]: (task["kind"], task["state"]) for task in vcenter_tasks(si)}
 
 
 def removals(si):

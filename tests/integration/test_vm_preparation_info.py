@@ -73,11 +73,12 @@ def test_a_prepared_master_target_needs_nothing_and_each_module_agrees(vcsim):
     assert [ds["name"] for ds in result["steps"]["datastores"]["datastores"]] == DATASTORES
     assert_plan_agrees(env, result)
 
-    # The role's second run makes exactly one module call: the plan.
+    # The role's second run makes exactly one module call: the plan (the rest runs in the controller).
     again = run_playbook(VSPHERE_ROLE_PLAYBOOK, env=env, extra_vars=ASR_MT_01_VARS)
     assert not again.failed_hosts and sum(stat["changed"] for stat in again["stats"].values()) == 0, again.debug
     ran = [task["action"] for task in again["tasks"] if not task["result"].get("skipped")]
-    assert ran == ["ansible.builtin.validate_argument_spec", "siterecovery.master_target.vm_preparation_info", "ansible.builtin.set_fact"], ran
+    assert [action for action in ran if not action.startswith("ansible.builtin.")] == ["siterecovery.master_target.vm_preparation_info"], ran
+    assert set(ran) == {"ansible.builtin.validate_argument_spec", "ansible.builtin.set_fact", "siterecovery.master_target.vm_preparation_info"}, ran
 
 
 def test_drift_after_preparation_is_seen_step_by_step(vcsim, si):
@@ -153,3 +154,57 @@ def test_steps_left_out_and_an_unknown_vm(vcsim):
 
     unknown = run_module("vm_preparation_info", dict(name="no-such-vm"), env=env)
     assert unknown["failed"] and "no-such-vm" in unknown["msg"], unknown.debug
+
+
+def plan_in_process(client, names):
+    """(plans, SOAP requests): vm_preparation_info's plan of the named master targets in one call (its vms option),
+    run in this process with the options the vsphere role gives, every request counted at the pyVmomi stub."""
+    from types import SimpleNamespace
+
+    from ansible_collections.siterecovery.master_target.plugins.modules import vm_preparation_info as module_file
+
+    params = {name: option.get("default") for name, option in module_file.STEP_OPTIONS.items()}
+    params.update({name: None for name in module_file.SELECTION}, folder="asr", retention_disk_size_gb=SIZE_GB,
+                  retention_disk_datastore="vmfs-mt-01", datastores=DATASTORES,
+                  vms=[dict({name: None for name in module_file.STEP_OPTIONS}, name=name, id=name, uuid=None, moid=None,
+                            use_instance_uuid=None, folder=None, datacenter=None) for name in names])
+    calls = []
+    invoke = client.stub.InvokeMethod
+
+    def counting(mo, info, args):
+        calls.append(info.wsdlName)
+        return invoke(mo, info, args)
+
+    client.stub.InvokeMethod = counting
+    try:
+        result = module_file.plan_preparation(SimpleNamespace(params=params), client)
+    finally:
+        client.stub.InvokeMethod = invoke
+    return result["vms"], calls
+
+
+def test_one_call_plans_any_number_of_master_targets_with_the_same_requests():
+    """Planning 6 master targets costs the requests of planning 1 (the re-run of the role: one call for the play), each
+    plan equal to the one-VM plan; a VM that is not there fails only its own item."""
+    from support.vcsim import start_vcsim
+
+    from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_client import VSphereClient
+
+    sim = start_vcsim(scene="default", master_targets=6)
+    try:
+        client = VSphereClient(sim.connect(), "vcsim")
+        names = [f"asr-mt-0{index}" for index in range(1, 7)]
+        one, one_calls = plan_in_process(client, names[:1])
+        six, six_calls = plan_in_process(client, names)
+        assert [plan["id"] for plan in six] == names and not any(plan["failed"] for plan in six)
+        assert six[0] == one[0]
+        # The only request that grows: the guest OS descriptor of each VM whose controllers would be converted
+        # (the first run only; a prepared master target has none).
+        descriptors = sum(1 for plan in six if plan["steps"]["scsi_controllers"]["not_lsi"])
+        assert len(six_calls) - six_calls.count("QueryConfigOptionEx") == len(one_calls) - one_calls.count("QueryConfigOptionEx"), (one_calls, six_calls)
+        assert six_calls.count("QueryConfigOptionEx") == descriptors
+        missing, _calls = plan_in_process(client, ["asr-mt-01", "asr-mt-99"])
+        assert [plan["failed"] for plan in missing] == [False, True]
+        assert "asr-mt-99" in missing[1]["msg"] and missing[0] == one[0]
+    finally:
+        sim.stop()

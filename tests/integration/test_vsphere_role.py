@@ -119,3 +119,24 @@ def test_a_run_cut_after_the_rollback_powers_the_vm_on_and_stops(vcsim, si):
     assert result.failed_hosts == ["localhost"] and "rolled back" in result.stdout, result.debug
     assert vm_state(si, "asr-mt-01", ["runtime.powerState"])["runtime.powerState"] == "poweredOn"
     assert [kind for kind, _bus, _units in controllers_and_units(si)] == ["ParaVirtualSCSIController"]
+
+
+def test_one_plan_call_for_the_play_and_a_missing_vm_fails_only_its_host(vcsim, tmp_path):
+    """Two master targets in one play: the plan is one vm_preparation_info call for both (run_once); the one that
+    is not in vCenter fails with the lookup's message, the other goes on (check mode: nothing changes)."""
+    import sys
+
+    import yaml
+
+    inventory = tmp_path / "inventory.yml"
+    common = {k: v for k, v in ASR_MT_01_VARS.items() if k != "vsphere_vm_name"}
+    inventory.write_text(yaml.safe_dump({"all": {"hosts": {"asr-mt-01": {}, "asr-mt-99": {}}, "vars": dict(
+        common, ansible_connection="local", ansible_python_interpreter=sys.executable)}}))
+    playbook = VSPHERE_ROLE_PLAYBOOK.replace("hosts: localhost", "hosts: all")
+    result = run_playbook(playbook, env=vcsim.env(), inventory=inventory, check=True)
+    assert result.failed_hosts == ["asr-mt-99"], result.debug
+    assert "No virtual machine named 'asr-mt-99'" in result.stdout, result.debug
+    plan_calls = [task for task in result["tasks"] if task["action"] == "siterecovery.master_target.vm_preparation_info"
+                  and not task["result"].get("skipped")]
+    assert len(plan_calls) == 1 and [plan["id"] for plan in plan_calls[0]["result"]["vms"]] == ["asr-mt-01", "asr-mt-99"], result.debug
+    assert result["stats"]["asr-mt-01"]["changed"] > 0 and result["stats"]["asr-mt-01"]["failures"] == 0, result.debug

@@ -87,3 +87,24 @@ def device_list(si, name):
             item["device"] = sorted(names.get(key, key) for key in item["device"])
         out.append(item)
     return sorted(out, key=lambda item: item["key"])
+
+
+def vcenter_tasks(si):
+    """Every task in TaskManager.recentTask, oldest first, as dicts (id, kind: descriptionId, entity: moid, state, queued),
+    read in one PropertyCollector call (not through the VM's recentTask, which the modules read)."""
+    collector = vmodl.query.PropertyCollector
+    spec = collector.FilterSpec(
+        objectSet=[collector.ObjectSpec(obj=si.content.taskManager, skip=True,
+                                        selectSet=[collector.TraversalSpec(type=vim.TaskManager, path="recentTask", skip=False)])],
+        propSet=[collector.PropertySpec(type=vim.Task, pathSet=["info.descriptionId", "info.state", "info.entity", "info.queueTime"])],
+    )
+    result = si.content.propertyCollector.RetrievePropertiesEx([spec], collector.RetrieveOptions())
+    tasks = []
+    while result is not None:
+        for item in result.objects:
+            props = {prop.name: prop.val for prop in item.propSet}
+            entity = props.get("info.entity")
+            tasks.append(dict(id=item.obj._moId, kind=props["info.descriptionId"], state=str(props["info.state"]),
+                              entity=entity._moId if entity is not None else None, queued=props.get("info.queueTime")))
+        result = si.content.propertyCollector.ContinueRetrievePropertiesEx(result.token) if result.token else None
+    return sorted(tasks, key=lambda task: (task["queued"], int(task["id"].rsplit("-", 1)[-1]) if task["id"].rsplit("-", 1)[-1].isdigit() else 0))

@@ -14,17 +14,16 @@ from ansible_collections.siterecovery.master_target.plugins.module_utils._vspher
     uuid_hex,
 )
 from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_devices import marker_option as marker_of
-from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_retention import PENDING_KEY
-from ansible_collections.siterecovery.master_target.plugins.modules.vm_retention_disk import (
-    GIB,
-    MARKER_KEY,
+from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_devices import GIB, MARKER_KEY
+from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_retention import (
+    PENDING_KEY,
     add_disk_spec,
     grow_spec,
     new_disk_uuid,
     record_options,
-    remove_spec,
     retention_datastores,
 )
+from ansible_collections.siterecovery.master_target.plugins.modules.vm_retention_disk import remove_spec
 
 UUID = "6000C29a-b1b5-1bf8-40d7-a2e2c43fb182"
 

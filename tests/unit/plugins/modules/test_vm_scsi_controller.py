@@ -4,7 +4,7 @@ from pyVmomi import vim
 
 from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_devices import controller_records as scsi_controllers
 from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_devices import not_lsi
-from ansible_collections.siterecovery.master_target.plugins.modules.vm_scsi_controller import conversion_spec
+from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_scsi import conversion_spec
 
 
 def label(text):

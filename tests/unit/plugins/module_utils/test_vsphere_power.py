@@ -9,8 +9,8 @@ from support.clock import FakeClock, reader
 
 from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_client import VSphereError
 from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_lookup import ManagedObject
-from ansible_collections.siterecovery.master_target.plugins.modules import vm_power
-from ansible_collections.siterecovery.master_target.plugins.modules.vm_power import (
+from ansible_collections.siterecovery.master_target.plugins.module_utils import _vsphere_power as vm_power
+from ansible_collections.siterecovery.master_target.plugins.module_utils._vsphere_power import (
     POWER_STATES,
     WANTED_STATE,
     power_plan,
@@ -106,8 +106,7 @@ def shut_down(monkeypatch, states, timeout=300):
     monkeypatch.setattr(vm_power, "poll", fake.poll)
     monkeypatch.setattr(vm_power, "reread", lambda client, vm, paths: ManagedObject(vm.obj, {"runtime.powerState": read_state()}))
     vm = SimpleNamespace(obj=SimpleNamespace(ShutdownGuest=lambda: None), path="/DC0/vm/asr/asr-mt-01")
-    module = SimpleNamespace(params=dict(timeout=timeout, force=False))
-    return (lambda: vm_power.shutdown_guest(module, None, vm)), fake, read_state
+    return (lambda: vm_power.shutdown_guest(None, vm, timeout, False, None)), fake, read_state
 
 
 def test_shutdown_returns_at_once_when_already_off(monkeypatch):
