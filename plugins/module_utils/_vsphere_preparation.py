@@ -318,7 +318,7 @@ def judge(client, vm, around, params):
         steps=steps,
         tools=tools_facts(vm.props),
         vm=dict(vm.describe(), power_state=power_state),
-        state=found_state(steps, tools_facts(vm.props)),
+        state=dict(found_state(steps, tools_facts(vm.props)), vm=dict(vm.describe(), power_state=power_state)),
     )
 
 

@@ -206,8 +206,8 @@ state:
   description:
     - The VM after this run (in check mode, as it would be), in the shape the P(siterecovery.master_target.vsphere#role)
       role publishes as C(vsphere_master_target). C(snapshots_removed), C(controllers), C(disk_uuid), C(power_cycle_required),
-      C(retention_disk) (the disk's record, empty when there is none), C(datastores) (always empty here) and C(tools)
-      (the VMware Tools state, read at the end).
+      C(retention_disk) (the disk's record, empty when there is none), C(datastores) (always empty here), C(tools)
+      (the VMware Tools state, read at the end) and C(vm) (as RV(vm)).
   returned: always
   type: dict
 awaited_tasks:
@@ -520,6 +520,7 @@ def result(module, client, vm, steps, work, converted, boot, tasks, actions, bef
         retention_disk=out.get("retention_disk", {}).get("disk") or {},
         datastores=[],
         tools=tools_facts(fresh.props),
+        vm=dict(vm.describe(), power_state=power_state),
     )
     return dict(
         changes.result(module), changed=bool(tasks) or (check and (changes.changed or bool(actions))),

@@ -109,10 +109,17 @@ ROLE_VARS = dict(vsphere_vm_name="asr-mt-02", vsphere_vm_folder="asr", vsphere_r
 
 
 def published(result):
-    facts = [task["result"]["ansible_facts"]["vsphere_master_target"] for task in result["tasks"]
-             if task["action"] == "ansible.builtin.set_fact" and "vsphere_master_target" in task["result"].get("ansible_facts", {})]
-    assert len(facts) == 1, result.debug
-    return facts[0]
+    """The last vsphere_master_target the role published (a set_fact of the host, or of a run_once loop over the hosts)."""
+    facts = []
+    for task in result["tasks"]:
+        if task["action"] != "ansible.builtin.set_fact":
+            continue
+        for item in task["result"].get("results") or [task["result"]]:
+            if "vsphere_master_target" in item.get("ansible_facts", {}):
+                facts.append(item["ansible_facts"]["vsphere_master_target"])
+    # The role publishes the VM as found, and again after changes: the last one stands.
+    assert facts, result.debug
+    return facts[-1]
 
 
 def test_the_vsphere_role_publishes_a_pending_power_cycle_on_every_run(vcsim, si):
