@@ -271,7 +271,9 @@ def conversion_changes(devices, new_types):
     a disk added in the same reconfiguration can name one of them). `devices` are not changed.
 
     The new controller takes the old one's bus; every device on the old controller is re-pointed
-    to the new one at its unit number.
+    to the new one at its unit number. The temporary negative keys are the API's way to do this in one
+    reconfiguration (vSphere Web Services API, VirtualDevice.key: "When adding new devices, it may be
+    necessary for a client to assign keys temporarily in order to associate controllers with devices").
     """
     changes, after = [], list(devices)
     for index, old in enumerate(device for device in devices if device.key in new_types):
