@@ -385,14 +385,15 @@ def plan_disk(module, vm, around, devices, extra_config):
                              datastore or datastore_of_path(vm.get("config.files.vmPathName")), "thin", None)
         if plan["overcommit"]:
             module.warn(overcommit_warning(plan["overcommit"], f"The new retention disk of VM {vm.path} ({size_gb} GB, thin)"))
-        return dict(operation="added", found=found, plan=plan, record=None, datastores=datastores)
+        return dict(operation="added", found=found, plan=plan, record=None, datastores=datastores, size_gb=size_gb,
+                    ds_refs={ds.moid: ds.obj for ds in around.datastores})
     record = disk_record(found.disk, devices, {ds["moid"]: ds["name"] for ds in datastores})
     what = f"The retention disk of VM {vm.path} ({record['label']}, {record['file_name']})"
     plan = plan_existing_disk(found.disk, record, datastores, size_gb, params["retention_disk_grow"], datastore, what)
     to_record = found.to_record or found.leftover_pending
     operation = "grown" if plan["grow"] else "recorded" if to_record else "none"
     uuid = recorded_uuid(found.disk, what) if to_record else None
-    return dict(operation=operation, found=found, plan=plan, record=record, datastores=datastores, uuid=uuid)
+    return dict(operation=operation, found=found, plan=plan, record=record, datastores=datastores, uuid=uuid, size_gb=size_gb)
 
 
 def reconfiguration(client, devices, work):
@@ -408,7 +409,7 @@ def reconfiguration(client, devices, work):
     disk = work.disk
     if disk is not None and disk["operation"] == "added":
         plan, found = disk["plan"], disk["found"]
-        ds_refs = {ds.moid: ds.obj for ds in disk["around_datastores"]}
+        ds_refs = disk["ds_refs"]
         added = add_disk_spec(plan["controller"]["key"], plan["controller"]["bus"], plan["unit"], disk["size_gb"], ds_refs[plan["datastore"]["moid"]],
                               plan["datastore"]["name"], "thin", new_disk_uuid(), found.marker_key, found.pending_key)
         spec.deviceChange.extend(added.deviceChange)
@@ -427,8 +428,6 @@ def prepare(module, client):
     vm, awaited = await_earlier_task(module, client, vm, EARLIER_TASKS, VM_PATHS + POWER_PATHS)
     around, steps = judged_steps(client, vm, params)
     work = plan_work(module, vm, around, steps)
-    if work.disk is not None:
-        work.disk.update(size_gb=params["retention_disk_size_gb"], around_datastores=around.datastores)
     first_state = vm.get("runtime.powerState")
     target = f"VM {vm.path}"
     tasks, actions = [], []
